@@ -1,0 +1,75 @@
+"""Cross-validation summary: per-AU F1 over the three folds, laid out like the paper.
+
+Writes ``cv_summary.json`` (everything) and ``cv_summary.md`` (rows = AUs,
+columns = folds and mean ± std, plus the 8-AU average papers report on DISFA
+and the average over all AUs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from keras_au.aus import DISFA_EVAL_AUS, FACS_NAMES
+from keras_au.metrics import write_json
+
+
+def summarize(per_fold: Mapping[int, Mapping[str, Any]], key: str | None = None) -> dict[str, Any]:
+    """Per-AU F1 of each fold with mean and std.
+
+    Args:
+        per_fold: ``{fold: metrics}`` as written to each fold's ``metrics.json``.
+        key: read the F1 values from ``metrics[key]`` (e.g.
+            ``"at_validation_thresholds"``) instead of the top level.
+    """
+    folds = sorted(per_fold)
+    tables = {k: (per_fold[k][key] if key else per_fold[k])["per_au_f1"] for k in folds}
+    au_names = list(tables[folds[0]])
+    rows: dict[str, dict[str, float | None]] = {}
+    for au in au_names:
+        values = [tables[k][au] for k in folds]
+        rows[au] = {f"fold{k}": v for k, v in zip(folds, values, strict=True)}
+        rows[au].update(mean=float(np.mean(values)), std=float(np.std(values)))
+    averages = {"all": au_names, "disfa8": [a for a in DISFA_EVAL_AUS if a in au_names]}
+    for label, names in averages.items():
+        if not names:
+            continue
+        per = [float(np.mean([tables[k][a] for a in names])) for k in folds]
+        rows[f"avg_{label}"] = {f"fold{k}": v for k, v in zip(folds, per, strict=True)}
+        rows[f"avg_{label}"].update(mean=float(np.mean(per)), std=float(np.std(per)))
+    return {"folds": folds, "rows": rows}
+
+
+def to_markdown(summary: Mapping[str, Any], title: str) -> str:
+    """Render :func:`summarize` output as a markdown table (F1 in %)."""
+    folds = summary["folds"]
+    head = "| AU | name | " + " | ".join(f"fold {k}" for k in folds) + " | mean ± std |"
+    lines = [f"### {title}", "", head, "|" + "---|" * (len(folds) + 3)]
+    for au, row in summary["rows"].items():
+        label = {"avg_all": "**avg (all AUs)**", "avg_disfa8": "**avg (8 AUs: 1 2 4 6 9 12 25 26)**"}
+        name = FACS_NAMES.get(au, "")
+        cells = " | ".join(f"{100 * row[f'fold{k}']:.1f}" for k in folds)
+        lines.append(f"| {label.get(au, au)} | {name} | {cells} | "
+                     f"{100 * row['mean']:.1f} ± {100 * row['std']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(model_dir: Path, per_fold: Mapping[int, Mapping[str, Any]], config: Any) -> dict[str, Any]:
+    """Write ``cv_summary.json`` and ``cv_summary.md`` into ``model_dir``."""
+    result = {
+        "at_0.5": summarize(per_fold),
+        "at_validation_thresholds": summarize(per_fold, "at_validation_thresholds"),
+        "config": config.to_dict(),
+        "train_seconds": {f"fold{k}": m.get("train_seconds") for k, m in per_fold.items()},
+    }
+    write_json(model_dir / "cv_summary.json", result)
+    kind = "from scratch" if config.from_scratch else "fine-tuned from the pre-trained model"
+    md = (f"# Cross-validation F1 (%) on {next(iter(per_fold.values()))['dataset']}, {kind}\n\n"
+          + to_markdown(result["at_0.5"], "Threshold 0.5") + "\n"
+          + to_markdown(result["at_validation_thresholds"], "Per-AU thresholds chosen on validation"))
+    (model_dir / "cv_summary.md").write_text(md)
+    print(md)
+    return result

@@ -1,0 +1,1 @@
+"""disfa: DISFA frames in the paper's ``fine_tune_images`` layout (manual download)."""

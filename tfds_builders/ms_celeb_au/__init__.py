@@ -1,0 +1,1 @@
+"""ms_celeb_au: the paper's pre-training faces with OpenFace AU labels (manual download)."""

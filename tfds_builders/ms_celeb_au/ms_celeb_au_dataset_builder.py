@@ -1,0 +1,161 @@
+"""ms_celeb_au: the paper's pre-training faces (MS-Celeb-1M crops, OpenFace 2.0 AU labels).
+
+Manual download: the manual dir is the paper's ``pre_train_images/`` folder —
+``train_label.csv`` and/or ``test_label.csv`` (no header; ``image,rectsize,
+gender,`` + 18 AUs) with the images beside them. ``python -m keras_au.prepare
+faces`` writes the same layout from your own photos.
+
+Each example is the CSV's face box cropped from its image, converted to
+grayscale, zero-padded to a square and resized to the config's
+``image_size`` (default 96, enough room for the 64×64 augmentation).
+
+Rows that cannot be used (image missing or undecodable, box outside the
+image) are skipped, logged with a warning, and listed in the dataset's
+``metadata.json`` (``info.metadata["skipped"]``: split, file, line, image,
+reason; ``skipped_count``). Malformed CSV rows are errors naming file and line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+
+import numpy as np
+import tensorflow_datasets as tfds
+from etils import epath
+
+try:
+    from keras_au import aus, faces, label_csv
+except ImportError:  # `tfds build tfds_builders/ms_celeb_au` from a source checkout
+    sys.path.insert(0, str(epath.Path(__file__).resolve().parents[2]))
+    from keras_au import aus, faces, label_csv
+
+log = logging.getLogger(__name__)
+SPLIT_FILES = {"train": "train_label.csv", "test": "test_label.csv"}
+_AU_COLUMNS = list(aus.OPENFACE_AUS)
+
+
+@dataclasses.dataclass
+class FaceImageConfig(tfds.core.BuilderConfig):
+    """Attributes: image_size: side of the stored square grayscale face, pixels."""
+
+    image_size: int = 96
+
+
+def _config(size: int, note: str = "") -> FaceImageConfig:
+    return FaceImageConfig(
+        name=str(size), image_size=size,
+        description=f"Faces stored at {size}×{size} grayscale{note}.",
+    )  # fmt: skip
+
+
+class Builder(tfds.core.GeneratorBasedBuilder):
+    """DatasetBuilder for the paper's noisy-label pre-training faces."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "First release."}
+    BUILDER_CONFIGS = [_config(96, " (default)"), _config(64), _config(128)]
+    DEFAULT_CONFIG_NAME = "96"
+    MANUAL_DOWNLOAD_INSTRUCTIONS = """\
+    Pass the paper's `pre_train_images/` folder as the manual dir
+    (`tfds build tfds_builders/ms_celeb_au --manual_dir .../pre_train_images`):
+
+      pre_train_images/
+        train_label.csv    # no header: image,rectsize,gender,AU01,...,AU45 (18 AUs)
+        test_label.csv     # same layout; either file may be absent, not both
+        m.059w4s_84-FaceId-0.jpg   # the images, beside the CSVs
+        ...
+
+    Example row: m.059w4s_84-FaceId-0.jpg,"(0, 0, 300, 300)",0,1,0,1,1,0,...
+    `python -m keras_au.prepare faces IN_DIR OUT_DIR --openface-csv ...` writes
+    this layout from your own photos.
+    """
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        size = self.builder_config.image_size
+        features = tfds.features.FeaturesDict({
+            "image": tfds.features.Image(shape=(size, size, 1), encoding_format="png",
+                                         doc="Face crop, gray, zero-padded to square."),
+            "aus": tfds.features.Tensor(shape=(len(_AU_COLUMNS),), dtype=np.uint8,
+                                        doc="OpenFace 2.0 presence 0/1, au_names order."),
+            "gender": tfds.features.Scalar(dtype=np.int8,
+                                           doc="0/1 as in the CSV; -1 unknown."),
+            "file_name": tfds.features.Text(),
+        })  # fmt: skip
+        return self.dataset_info_from_configs(
+            features=features,
+            supervised_keys=("image", "aus"),
+            homepage="https://arxiv.org/abs/1911.05946",
+            metadata=tfds.core.MetadataDict(
+                au_names=list(aus.OPENFACE_AUS),
+                image_size=size,
+                label_source="OpenFace 2.0 AU presence (AUxx_c), noisy",
+                missing_files=[],
+                skipped=[],
+                skipped_count=0,
+            ),
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+        manual = epath.Path(dl_manager.manual_dir)
+        present = {s: manual / f for s, f in SPLIT_FILES.items() if (manual / f).exists()}
+        missing = [f for s, f in SPLIT_FILES.items() if s not in present]
+        if not present:
+            raise FileNotFoundError(
+                f"no label CSV in {manual}: expected {' and/or '.join(SPLIT_FILES.values())}"
+                " (the paper's pre_train_images layout, see MANUAL_DOWNLOAD_INSTRUCTIONS)"
+            )
+        self.info.metadata["missing_files"] = missing
+        if missing:
+            log.warning("ms_celeb_au: %s not found in %s; building %s only",
+                        ", ".join(missing), manual, ", ".join(present))  # fmt: skip
+        available = {p.name for p in manual.iterdir()}
+        splits = {}
+        for split, path in present.items():
+            with path.open() as stream:
+                table = label_csv.read_pretrain_labels(stream, name=str(path))
+            table = label_csv.merge_labels([table], ["gender", *_AU_COLUMNS])
+            found = table["image"].isin(available).to_numpy(dtype=bool)
+            for row in table[~found].itertuples():
+                self._skip(split, row, "image file not found")
+            if (~found).sum():
+                log.warning(
+                    "ms_celeb_au %s: %d rows of %s name missing images (skipped, "
+                    "listed in metadata.json 'skipped')",
+                    split,
+                    (~found).sum(),
+                    path,
+                )
+            splits[split] = self._generate_examples(manual, table[found], split)
+        return splits
+
+    def _skip(self, split: str, row, reason: str) -> None:
+        meta = self.info.metadata
+        meta["skipped"].append({"split": split, "file": str(row.source), "line": int(row.line),
+                                "image": str(row.image), "reason": reason})  # fmt: skip
+        meta["skipped_count"] = len(meta["skipped"])
+
+    def _generate_examples(self, manual: epath.Path, table, split: str):
+        size = self.builder_config.image_size
+        before = self.info.metadata["skipped_count"]
+        for row in table.itertuples():
+            try:
+                image = faces.decode_image((manual / row.image).read_bytes(), row.image)
+                face = faces.crop_square(image, (row.left, row.top, row.right, row.bottom), size)
+            except ValueError as err:
+                self._skip(split, row, str(err))
+                continue
+            yield (
+                row.image,
+                {
+                    "image": face[:, :, None],
+                    "aus": np.array([getattr(row, au) for au in _AU_COLUMNS], dtype=np.uint8),
+                    "gender": int(row.gender),
+                    "file_name": row.image,
+                },
+            )
+        skipped = self.info.metadata["skipped_count"] - before
+        if skipped:
+            log.warning("ms_celeb_au %s: skipped %d rows (see metadata.json 'skipped')",
+                        split, skipped)  # fmt: skip
