@@ -37,6 +37,10 @@ class AugmentParams:
     flip_probability: float = 0.5
 
 
+#: The paper's augmentation ranges.
+PAPER_AUGMENTATION = AugmentParams()
+
+
 def sample_params(
     batch_size: tf.Tensor | int, seed: tf.Tensor, params: AugmentParams = AugmentParams()
 ) -> dict[str, tf.Tensor]:

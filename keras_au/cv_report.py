@@ -29,18 +29,29 @@ def summarize(per_fold: Mapping[int, Mapping[str, Any]], key: str | None = None)
     tables = {k: (per_fold[k][key] if key else per_fold[k])["per_au_f1"] for k in folds}
     au_names = list(tables[folds[0]])
     rows: dict[str, dict[str, float | None]] = {}
+    def row(values: list[float]) -> dict[str, float | None]:
+        out = {f"fold{k}": _num(v) for k, v in zip(folds, values, strict=True)}
+        finite = [v for v in values if not np.isnan(v)]
+        out.update(mean=_num(np.mean(finite)) if finite else None,
+                   std=_num(np.std(finite)) if finite else None)
+        return out
+
+    def value(k: int, au: str) -> float:
+        v = tables[k][au]
+        return np.nan if v is None else float(v)
+
     for au in au_names:
-        values = [tables[k][au] for k in folds]
-        rows[au] = {f"fold{k}": v for k, v in zip(folds, values, strict=True)}
-        rows[au].update(mean=float(np.mean(values)), std=float(np.std(values)))
+        rows[au] = row([value(k, au) for k in folds])
     averages = {"all": au_names, "disfa8": [a for a in DISFA_EVAL_AUS if a in au_names]}
     for label, names in averages.items():
-        if not names:
-            continue
-        per = [float(np.mean([tables[k][a] for a in names])) for k in folds]
-        rows[f"avg_{label}"] = {f"fold{k}": v for k, v in zip(folds, per, strict=True)}
-        rows[f"avg_{label}"].update(mean=float(np.mean(per)), std=float(np.std(per)))
+        if names:
+            rows[f"avg_{label}"] = row([float(np.nanmean([value(k, a) for a in names]))
+                                        for k in folds])
     return {"folds": folds, "rows": rows}
+
+
+def _num(v: float) -> float | None:
+    return None if np.isnan(v) else round(float(v), 6)
 
 
 def to_markdown(summary: Mapping[str, Any], title: str) -> str:
@@ -51,10 +62,14 @@ def to_markdown(summary: Mapping[str, Any], title: str) -> str:
     for au, row in summary["rows"].items():
         label = {"avg_all": "**avg (all AUs)**", "avg_disfa8": "**avg (8 AUs: 1 2 4 6 9 12 25 26)**"}
         name = FACS_NAMES.get(au, "")
-        cells = " | ".join(f"{100 * row[f'fold{k}']:.1f}" for k in folds)
-        lines.append(f"| {label.get(au, au)} | {name} | {cells} | "
-                     f"{100 * row['mean']:.1f} ± {100 * row['std']:.1f} |")
+        cells = " | ".join(_pct(row[f"fold{k}"]) for k in folds)
+        spread = "n/a" if row["mean"] is None else f"{_pct(row['mean'])} ± {_pct(row['std'])}"
+        lines.append(f"| {label.get(au, au)} | {name} | {cells} | {spread} |")
     return "\n".join(lines) + "\n"
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.1f}"
 
 
 def write_summary(model_dir: Path, per_fold: Mapping[int, Mapping[str, Any]], config: Any) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def make_dataset(
     image_size: int = 64,
     cache: bool = True,
     shuffle_buffer: int = 4096,
-    augment_params: augment.AugmentParams | None = augment.AugmentParams(),
+    augment_params: augment.AugmentParams | None = augment.PAPER_AUGMENTATION,
 ) -> tf.data.Dataset:
     """Build the ``(images, labels)`` dataset of one split.
 

@@ -84,16 +84,28 @@ def load_pretrained(path: str | Path) -> Any:
 
 
 def phase_blocks(model: Any, phase: Any) -> list[str]:
-    """The block names a phase trains (``all`` = every block of ``model``)."""
-    return list(model.block_names) if phase.blocks == ("all",) else list(phase.blocks)
+    """The block names a phase trains, with the group names expanded.
+
+    Groups: ``all`` (every block), ``conv`` (every ``blockN``), ``dense``
+    (every ``fcN``); anything else must be a block name of ``model``.
+    """
+    groups = {
+        "all": list(model.block_names),
+        "conv": [b for b in model.block_names if b.startswith("block")],
+        "dense": [b for b in model.block_names if b.startswith("fc")],
+    }
+    names: list[str] = []
+    for token in phase.blocks:
+        names.extend(groups.get(token, [token]))
+    return list(dict.fromkeys(names))
 
 
 def build_model(config: FinetuneConfig, au_names: list[str]) -> Any:
     """The fold's starting model: pre-trained trunk + new head, or from scratch."""
-    from keras_au.model import AUNet, with_new_head
+    from keras_au.model import build_aunet, with_new_head
 
     if config.from_scratch:
-        return AUNet(au_names=au_names)
+        return build_aunet(config.architecture, au_names)
     base = load_pretrained(config.pretrained or DEFAULT_PRETRAINED)
     return with_new_head(base, au_names)
 
@@ -204,8 +216,8 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
         marker.unlink()
     train.remove_backup(run_dir)
     print(metrics.format_table(results, f"Fold {fold} test subjects {', '.join(plan.test)}:"))
-    print(f"macro F1 at validation thresholds: "
-          f"{results['at_validation_thresholds']['macro_f1']:.3f}")
+    print("macro F1 at validation thresholds: "
+          + metrics.fmt(results["at_validation_thresholds"]["macro_f1"]))
     return results
 
 
@@ -234,7 +246,7 @@ def run_finetuning(config: FinetuneConfig) -> dict[str, Any]:
     builder = resolve_data(config)
     if str(config.fold) != "all":
         return run_fold(config, int(config.fold), builder)
-    per_fold = {k: run_fold(config, k, builder) for k in folds.FOLDS}
+    per_fold = {k: run_fold(config, k, builder) for k in sorted(folds.paper_folds())}
     return cv_report.write_summary(Path(config.model_dir), per_fold, config)
 
 

@@ -83,7 +83,9 @@ def evaluate_predictions(
         A JSON-ready dict: ``macro_f1``, ``per_au_f1``, ``per_au_precision``,
         ``per_au_recall``, ``per_au_auc``, ``macro_auc``, ``positive_rate``,
         ``baseline_macro_f1`` (always answering "present"),
-        ``per_au_baseline_f1``, ``thresholds`` and ``num_examples``.
+        ``per_au_baseline_f1``, ``thresholds``, ``num_examples`` and
+        ``aus_without_positives``. F1 is undefined (``None``) for an AU with
+        no positive example in the set; macro averages leave such AUs out.
 
     Raises:
         ValueError: on mismatched shapes or an empty set.
@@ -102,14 +104,19 @@ def evaluate_predictions(
     precision, recall, f1 = precision_recall_f1(y_true, y_prob >= th)
     _, _, base_f1 = precision_recall_f1(y_true, np.ones_like(y_true))
     auc = per_column_auc(y_true, y_prob)
+    undefined = (y_true > 0).sum(axis=0) == 0
+    f1 = np.where(undefined, np.nan, f1)
+    base_f1 = np.where(undefined, np.nan, base_f1)
+    scored = ~undefined
 
     def by_au(values: np.ndarray) -> dict[str, float | None]:
         return {a: _clean(v) for a, v in zip(names, values, strict=True)}
 
     return {
         "num_examples": int(len(y_true)),
-        "macro_f1": _clean(f1.mean()),
-        "baseline_macro_f1": _clean(base_f1.mean()),
+        "macro_f1": _clean(f1[scored].mean()) if scored.any() else None,
+        "baseline_macro_f1": _clean(base_f1[scored].mean()) if scored.any() else None,
+        "aus_without_positives": [a for a, u in zip(names, undefined, strict=True) if u],
         "macro_auc": _clean(np.nanmean(auc)) if np.isfinite(auc).any() else None,
         "per_au_f1": by_au(f1),
         "per_au_precision": by_au(precision),
@@ -126,19 +133,20 @@ def format_table(metrics: dict[str, Any], title: str = "") -> str:
     lines = [title] if title else []
     lines.append(f"{'AU':<6}{'name':<22}{'F1':>7}{'AUC':>7}{'base F1':>9}{'pos rate':>10}")
     for au, f1 in metrics["per_au_f1"].items():
-        auc = metrics["per_au_auc"][au]
         lines.append(
-            f"{au:<6}{FACS_NAMES[au]:<22}{f1:>7.3f}"
-            f"{(f'{auc:.3f}' if auc is not None else 'n/a'):>7}"
-            f"{metrics['per_au_baseline_f1'][au]:>9.3f}{metrics['positive_rate'][au]:>10.3f}"
+            f"{au:<6}{FACS_NAMES[au]:<22}{fmt(f1):>7}{fmt(metrics['per_au_auc'][au]):>7}"
+            f"{fmt(metrics['per_au_baseline_f1'][au]):>9}{metrics['positive_rate'][au]:>10.3f}"
         )
-    macro_auc = metrics.get("macro_auc")
     lines.append(
-        f"{'macro':<28}{metrics['macro_f1']:>7.3f}"
-        f"{(f'{macro_auc:.3f}' if macro_auc is not None else 'n/a'):>7}"
-        f"{metrics['baseline_macro_f1']:>9.3f}"
+        f"{'macro':<28}{fmt(metrics['macro_f1']):>7}{fmt(metrics.get('macro_auc')):>7}"
+        f"{fmt(metrics['baseline_macro_f1']):>9}"
     )
     return "\n".join(lines)
+
+
+def fmt(value: float | None) -> str:
+    """Three decimals, or ``n/a`` for an undefined value."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def write_json(path: str | Path, payload: dict[str, Any]) -> None:

@@ -94,7 +94,7 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
 
     from keras_au import data, metrics, train
     from keras_au.augment import AugmentParams
-    from keras_au.model import AUNet
+    from keras_au.model import build_aunet
 
     train.setup_logging(config.verbose)
     config.validate()
@@ -118,7 +118,7 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
                                training=False, **common)
     strategy = train.choose_strategy(config.strategy)
     with strategy.scope():
-        model = AUNet(au_names=ds_info.au_names)
+        model = build_aunet(config.architecture, ds_info.au_names)
         schedule = train.StepSchedule(config.learning_rates, config.lr_boundaries, steps,
                                       config.warmup_epochs)
         train.compile_model(model, schedule, config.beta_1)
@@ -141,8 +141,9 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
     print(metrics.format_table(results, f"Test split {ds_info.test_split!r} "
                                f"({results['num_examples']} faces), labels 'aus':"))
     if "true_labels" in results:
-        print(f"against the true labels: macro F1 {results['true_labels']['macro_f1']:.3f} "
-              f"(baseline {results['true_labels']['baseline_macro_f1']:.3f})")
+        true = results["true_labels"]
+        print(f"against the true labels: macro F1 {metrics.fmt(true['macro_f1'])} "
+              f"(baseline {metrics.fmt(true['baseline_macro_f1'])})")
     print(f"metrics: {run_dir / train.METRICS_FILE}")
     return results
 

@@ -6,8 +6,10 @@ from keras_au.pretrain import build_parser
 
 
 def test_presets_validate():
-    assert pretrain_preset("default").epochs == 3
+    default = pretrain_preset("default")
+    assert default.architecture == "compact" and default.learning_rates == (1e-3,)
     paper = pretrain_preset("paper")
+    assert paper.architecture == "paper"
     assert paper.learning_rates == (0.005, 0.0025, 0.0005) and paper.lr_boundaries == (20, 40)
     assert paper.batch_size == 32 and paper.epochs == 300
     assert pretrain_preset("smoke", epochs=2).epochs == 2
@@ -16,6 +18,7 @@ def test_presets_validate():
 @pytest.mark.parametrize("changes, message", [
     ({"batch_size": 0}, "--batch-size must be a positive integer, got 0"),
     ({"dataset": "imagenet"}, "--dataset must be one of"),
+    ({"architecture": "resnet"}, "--architecture must be one of paper, compact; got 'resnet'"),
     ({"learning_rates": (0.1, 0.01)}, "--lr-boundaries needs 1 epoch"),
     ({"learning_rates": (-1.0,)}, "positive"),
     ({"lr_boundaries": (5,), "learning_rates": (0.1, 0.2), "epochs": 3}, None),

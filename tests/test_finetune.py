@@ -32,6 +32,8 @@ def test_fold_plan_uses_only_available_subjects():
 
 def test_default_phases_unfreeze_top_down():
     model = AUNet(au_names=aus.DISFA_AUS, block_filters=((4,), (4,)), dense_units=(8, 8))
+    assert finetune.phase_blocks(model, parse_phases(("conv+head:1:0.1",))[0]) == [
+        "block1", "block2", "head"]
     trained = []
     for phase in parse_phases(finetune_preset("default").phases):
         model.set_trainable_blocks(finetune.phase_blocks(model, phase))
@@ -39,8 +41,8 @@ def test_default_phases_unfreeze_top_down():
     assert trained[0] == {"au_logits"}
     assert trained[1] == {"fc1", "fc2", "au_logits"}
     assert trained[2] == {"block1_conv1", "block2_conv1", "fc1", "fc2", "au_logits"}
-    assert finetune_preset("default").phases[-1].split(":")[2] < finetune_preset(
-        "default").phases[0].split(":")[2]  # lower learning rate later
+    rates = [p.learning_rate for p in parse_phases(finetune_preset("default").phases)]
+    assert rates == sorted(rates, reverse=True)  # lower learning rates as more unfreezes
 
 
 @pytest.mark.parametrize("spec", ["head", "head:0:0.1", "head:1:-1", ":1:0.1", "head:x:0.1"])
@@ -79,6 +81,24 @@ def test_fold_runs_and_thresholds_come_from_validation(pretrained):
     expected = metrics.best_thresholds(train.dataset_labels(val), train.predict_probs(model, val))
     np.testing.assert_allclose(model.decision_thresholds(), expected)
     assert list(result["at_validation_thresholds"]["thresholds"].values()) == pytest.approx(expected)
+
+
+def test_evaluate_compares_models_with_figures(pretrained, tmp_path):
+    from keras_au import evaluate
+
+    model = str(pretrained / "ft" / "fold2" / "best.keras")
+    if not (pretrained / "ft" / "fold2" / "best.keras").exists():
+        assert finetune.main(finetune_args(pretrained, "--fold", "2")) == 0
+    out = tmp_path / "eval"
+    assert evaluate.main(["--model", model, "--name", "a", "--model", model, "--name", "b",
+                          "--fold", "2", "--synthetic-config", "disfa_tiny",
+                          "--tfds-dir", str(pretrained / "tfds"), "-o", str(out)]) == 0
+    result = json.loads((out / "metrics.json").read_text())
+    assert set(result["models"]) == {"a", "b"}
+    assert result["models"]["a"]["per_au_f1"] == result["models"]["b"]["per_au_f1"]
+    assert result["models"]["a"]["num_examples"] == 9 * 3
+    for figure in ("f1_bars.png", "pr_curves.png", "training_curves.png"):
+        assert (out / figure).stat().st_size > 1000, figure
 
 
 def test_all_folds_write_the_summary_and_scratch_runs(pretrained):

@@ -18,7 +18,7 @@ def test_matches_scikit_learn(fixed):
     names = ["AU01", "AU02", "AU04", "AU05"]
     m = metrics.evaluate_predictions(y, p, names)
     pred = (p >= 0.5).astype(int)
-    for j, au in enumerate(names):
+    for j, au in enumerate(names[:3]):
         assert m["per_au_f1"][au] == pytest.approx(f1_score(y[:, j], pred[:, j], zero_division=0), abs=1e-6)
         assert m["per_au_precision"][au] == pytest.approx(
             precision_score(y[:, j], pred[:, j], zero_division=0), abs=1e-6)
@@ -27,9 +27,11 @@ def test_matches_scikit_learn(fixed):
     for j, au in enumerate(names[:3]):
         assert m["per_au_auc"][au] == pytest.approx(roc_auc_score(y[:, j], p[:, j]), abs=1e-6)
     assert m["per_au_auc"]["AU05"] is None  # one class only
+    # F1 is undefined without positives: reported as None and left out of the macro
+    assert m["per_au_f1"]["AU05"] is None and m["aus_without_positives"] == ["AU05"]
     assert m["macro_f1"] == pytest.approx(
-        f1_score(y, pred, average="macro", zero_division=0), abs=1e-6)
-    base = f1_score(y, np.ones_like(y), average="macro", zero_division=0)
+        f1_score(y[:, :3], pred[:, :3], average="macro", zero_division=0), abs=1e-6)
+    base = f1_score(y[:, :3], np.ones_like(y[:, :3]), average="macro", zero_division=0)
     assert m["baseline_macro_f1"] == pytest.approx(base, abs=1e-6)
     assert m["positive_rate"]["AU04"] == pytest.approx(y[:, 2].mean())
 
@@ -43,6 +45,7 @@ def test_thresholds_change_decisions(fixed):
     plain = metrics.evaluate_predictions(y, p, names)
     for au in names[:3]:
         assert tuned["per_au_f1"][au] >= plain["per_au_f1"][au] - 1e-9
+    assert tuned["per_au_f1"]["AU05"] is None
     expected = f1_score(y[:, 0], p[:, 0] >= th[0], zero_division=0)
     assert tuned["per_au_f1"]["AU01"] == pytest.approx(expected, abs=1e-6)
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_au import aus
-from keras_au.model import AUNet, with_new_head
+from keras_au.model import ARCHITECTURES, AUNet, build_aunet, with_new_head
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +80,13 @@ def test_new_head_keeps_trunk(model):
                                   model.get_layer("fc2").get_weights()[0])
     np.testing.assert_array_equal(new.get_layer("block1_conv1").get_weights()[0],
                                   model.get_layer("block1_conv1").get_weights()[0])
+
+
+def test_named_architectures_share_the_block_layout():
+    compact = build_aunet("compact", aus.DISFA_AUS)
+    assert compact.block_names == ["block1", "block2", "block3", "block4", "fc1", "head"]
+    assert compact.output_shape == (None, 12)
+    assert compact.count_params() < build_aunet("paper").count_params() / 10
+    assert set(ARCHITECTURES) == {"paper", "compact"}
+    with pytest.raises(ValueError, match="unknown architecture 'vgg'"):
+        build_aunet("vgg")

@@ -11,6 +11,7 @@ padding). It is pure numpy + OpenCV and deterministic given its inputs.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -80,7 +81,7 @@ def _head_front(dl: DisplayList, p: np.ndarray, ident: Identity) -> None:
     s, fw = ident.skin, ident.face_width
     hair = 12 + (1 - ident.hair_darkness) * 175
     if ident.beard > 0.4:
-        dl.fill(_beard_region(p, fw), mix(s, hair * 0.8, ident.beard - 0.2))
+        dl.fill(_beard_region(p, fw), mix(s, hair * 0.8, ident.beard - 0.3))
     hl = ident.hair_line
     front = np.array([(0.7, -0.05), (0.52, -0.1), (0.49, -0.3), (0.43, hl + 0.09),
                       (0.27, hl + 0.02), (0.0, hl)]) * (fw, 1)  # fmt: skip
@@ -97,7 +98,9 @@ def _head_front(dl: DisplayList, p: np.ndarray, ident: Identity) -> None:
                 int(hair))  # fmt: skip
 
 
-def _eyes(dl: DisplayList, p: np.ndarray, base: np.ndarray, a: np.ndarray, ident: Identity) -> None:
+def _eyes(
+    dl: DisplayList, p: np.ndarray, base: np.ndarray, a: Sequence[float], ident: Identity
+) -> None:
     """Sclera, iris, lids, lash lines and lid creases of both eyes."""
     s = ident.skin
     sclera = min(235, int(0.5 * s + 108))
@@ -145,7 +148,7 @@ def _nose(dl: DisplayList, p: np.ndarray, ident: Identity) -> None:
         dl.line(smooth(np.array(crease), 3), mix(s, s * 0.4, 0.55), WRINKLE * 0.8)
 
 
-def _mouth(dl: DisplayList, p: np.ndarray, a: np.ndarray, ident: Identity) -> None:
+def _mouth(dl: DisplayList, p: np.ndarray, a: Sequence[float], ident: Identity) -> None:
     """Mouth interior and teeth when open, both lips, the lip line."""
     s = ident.skin
     up_in, low_in = smooth(p[UPPER_INNER], 3), smooth(p[LOWER_INNER], 3)
@@ -251,7 +254,7 @@ def render_face(
     _extras(dl, base, identity)
     shading(dl, p, base, a, _outline(p, identity.face_width))
     if identity.beard > 0:  # stubble darkens softly (and hides chin texture)
-        v = 128 * (1 - 0.4 * min(identity.beard, 0.4) / 0.4)
+        v = 128 * (1 - 0.3 * min(identity.beard, 0.35) / 0.35)
         dl.fill(_beard_region(p, identity.face_width), int(v), SHADE)
     dl.draw(Projector(nuisance, size, pose), canvas, shade)
     img = cv2.resize(canvas, (size, size), interpolation=cv2.INTER_AREA)

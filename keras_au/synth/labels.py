@@ -56,10 +56,10 @@ TRACE_PROB = 0.15
 
 #: Still-image prototypes: (weight, {AU: probability of being present}).
 PROTOTYPES: dict[str, tuple[float, dict[str, float]]] = {
-    "neutral": (0.22, {}),
+    "neutral": (0.18, {}),
     "happiness": (0.22, {"AU06": 0.9, "AU12": 0.95, "AU25": 0.6, "AU07": 0.4, "AU10": 0.45,
                          "AU14": 0.4, "AU26": 0.2}),
-    "surprise": (0.07, {"AU01": 0.9, "AU02": 0.9, "AU05": 0.8, "AU26": 0.7, "AU25": 0.7}),
+    "surprise": (0.11, {"AU01": 0.9, "AU02": 0.9, "AU05": 0.8, "AU26": 0.7, "AU25": 0.7}),
     "sadness": (0.10, {"AU01": 0.8, "AU04": 0.8, "AU15": 0.85, "AU17": 0.55, "AU28": 0.2}),
     "anger": (0.08, {"AU04": 0.9, "AU05": 0.5, "AU07": 0.85, "AU23": 0.7, "AU17": 0.3}),
     "disgust": (0.08, {"AU09": 0.9, "AU10": 0.9, "AU15": 0.45, "AU17": 0.45, "AU04": 0.4}),
@@ -98,6 +98,7 @@ VIDEO_OTHER_RATES: dict[str, float] = {
 }  # fmt: skip
 _KAPPA = 1.0  # Gamma shape of the per-subject rate factors (mean 1)
 _PAD = 260  # events may start this many frames before the video
+_BLOCK = 500  # events are drawn per block of frames (prefix-stable tracks)
 
 for _k, (_w, _ps) in PROTOTYPES.items():
     assert set(_ps) <= set(OPENFACE_AUS), _k
@@ -246,6 +247,9 @@ def _blinks(rng: np.random.Generator, out: np.ndarray) -> None:
 def sample_video_intensities(rng: np.random.Generator, n_frames: int) -> np.ndarray:
     """Draw smooth AU intensity tracks for one subject's video.
 
+    The tracks are prefix-stable: the first ``k`` frames are the same whatever
+    ``n_frames`` >= ``k`` is (events are drawn in fixed blocks of frames).
+
     Args:
         rng: the random generator to draw from (one subject).
         n_frames: number of frames.
@@ -254,30 +258,40 @@ def sample_video_intensities(rng: np.random.Generator, n_frames: int) -> np.ndar
         float32 array (n_frames, 18) in ``OPENFACE_AUS`` order, intensities 0-5.
     """
     rates, talk_rate, solo = _calibration()
+    # subject traits first (a fixed number of draws), then per-block event streams
+    kinds = list(VIDEO_EVENTS)
+    mult = rng.gamma(_KAPPA, 1 / _KAPPA, size=len(kinds) + 1 + _N)
+    ev_rate = {k: rates[k] * mult[i] for i, k in enumerate(kinds)}
+    talk = talk_rate * mult[len(kinds)]
+    solo_rate = solo * mult[len(kinds) + 1 :]
+    key = int(rng.integers(2**62))
     out = np.zeros((n_frames + 2 * _PAD, _N))
-    span = n_frames + _PAD
 
     def place(start: int, track: np.ndarray, au: int) -> None:
         seg = out[start : start + len(track), au]
         np.maximum(seg, track[: len(seg)], out=seg)
 
-    def starts(rate: float) -> np.ndarray:
-        m = rng.gamma(_KAPPA, 1 / _KAPPA)
-        return np.sort(rng.integers(0, span, size=rng.poisson(rate * m * span)))
+    for block in range(-(-(n_frames + _PAD) // _BLOCK)):
+        brng = np.random.default_rng([key, 1, block])
+        lo = block * _BLOCK
 
-    for kind, members in VIDEO_EVENTS.items():
-        for s in starts(rates[kind]):
-            env, peak = _envelope(rng), _peak(rng)
-            for au, prob in members.items():
-                if rng.random() < prob:
-                    place(s, np.minimum(5.0, peak * rng.uniform(0.75, 1.1) * env), _IX[au])
-    for s in starts(talk_rate):
-        au25, au26 = _talk(rng)
-        place(s, au25, _IX["AU25"])
-        place(s, au26, _IX["AU26"])
-    for j in np.flatnonzero(solo):
-        for s in starts(float(solo[j])):
-            place(s, np.minimum(5.0, _peak(rng) * rng.uniform(0.75, 1.1) * _envelope(rng)), j)
+        def starts(rate: float, brng: np.random.Generator = brng, lo: int = lo) -> np.ndarray:
+            return lo + np.sort(brng.integers(0, _BLOCK, size=brng.poisson(rate * _BLOCK)))
+
+        for kind, members in VIDEO_EVENTS.items():
+            for s in starts(ev_rate[kind]):
+                env, peak = _envelope(brng), _peak(brng)
+                for au, prob in members.items():
+                    if brng.random() < prob:
+                        place(s, np.minimum(5.0, peak * brng.uniform(0.75, 1.1) * env), _IX[au])
+        for s in starts(talk):
+            au25, au26 = _talk(brng)
+            place(s, au25, _IX["AU25"])
+            place(s, au26, _IX["AU26"])
+        for j in np.flatnonzero(solo_rate):
+            for s in starts(float(solo_rate[j])):
+                level = _peak(brng) * brng.uniform(0.75, 1.1)
+                place(s, np.minimum(5.0, level * _envelope(brng)), j)
     video = out[_PAD : _PAD + n_frames]
-    _blinks(rng, video)
+    _blinks(np.random.default_rng([key, 0]), video)
     return video.astype(np.float32)

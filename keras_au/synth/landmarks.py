@@ -124,9 +124,8 @@ def _shape(ident: Identity) -> np.ndarray:
     w = np.asarray(ident.warp) * 0.012
     dx = w[0] * x * y * 2 + w[1] * x * (y + 0.2) + w[2] * y * 0.5
     dy = w[3] * x * x * 2 + w[4] * y * y + w[5] * x * 0.4 + w[6] * y
-    x += dx
+    x += dx  # x and y are views into p
     y += dy
-    p[:, 0], p[:, 1] = x, y
     return p
 
 

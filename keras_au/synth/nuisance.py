@@ -87,7 +87,7 @@ def sample_nuisance(rng: np.random.Generator) -> Nuisance:
         light_strength=float(rng.uniform(0.0, 0.45)),
         brightness=float(rng.normal(0, 12)),
         contrast=float(rng.uniform(0.75, 1.2)),
-        blur=float(rng.uniform(0.0, 0.9)),
+        blur=float(rng.uniform(0.0, 0.8)),
         noise=float(rng.uniform(0.5, 6.0)),
         noise_seed=int(rng.integers(2**31)),
         background=float(rng.uniform(10, 240)),

@@ -9,6 +9,8 @@ there and at 5 unmistakable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from keras_au.synth.draw import SHADE, DisplayList, ellipse, mix, smooth
@@ -24,10 +26,10 @@ _CHIN_DOTS = np.array(
 )  # fmt: skip
 
 
-def wrinkles(dl: DisplayList, p: np.ndarray, a: np.ndarray, ident: Identity) -> None:
+def wrinkles(dl: DisplayList, p: np.ndarray, a: Sequence[float], ident: Identity) -> None:
     """Add AU and age wrinkles (canvas lines) for landmarks ``p`` and levels ``a``."""
     s = ident.skin
-    dark = s * 0.38
+    dark = s * 0.42
 
     def w(pts: np.ndarray | list, alpha: float, thick: float = WRINKLE) -> None:
         if alpha > 0.02:
@@ -62,8 +64,9 @@ def wrinkles(dl: DisplayList, p: np.ndarray, a: np.ndarray, ident: Identity) -> 
     for oc, low_a, low_b, ic, sx in ((36, 41, 40, 39, -1.0), (45, 46, 47, 42, 1.0)):
         corner, inner = p[oc], p[ic]
         c = corner + (0.022 * sx, 0.0)
-        for dy in (-0.04, 0.0, 0.04):
-            w([c, c + (0.035 * sx, dy * 0.6), c + (0.075 * sx, dy)], 0.95 * a06)
+        for dy in (-0.04, 0.0, 0.04):  # a fan of short lines, not meeting at one point
+            c0 = c + (0.008 * sx, dy * 0.3)
+            w([c0, c0 + (0.03 * sx, dy * 0.45), c0 + (0.065 * sx, dy * 0.8)], 0.9 * a06)
         bag = np.array([corner + (-0.02 * sx, 0.03), p[low_a] + (0, 0.036),
                         p[low_b] + (0, 0.034), inner + (0.012 * sx, 0.02)])  # fmt: skip
         w(smooth(bag, 3), 0.6 * a06 + 0.25 * age)
@@ -90,8 +93,6 @@ def wrinkles(dl: DisplayList, p: np.ndarray, a: np.ndarray, ident: Identity) -> 
           0.8 * a15)  # fmt: skip
         w([corner + (0.025 * sx, 0.002), corner + (0.06 * sx, 0.01), corner + (0.1 * sx, 0.025)],
           0.85 * a20)  # fmt: skip
-        w([corner + (0.025 * sx, 0.03), corner + (0.055 * sx, 0.045), corner + (0.085 * sx, 0.07)],
-          0.6 * a20)  # fmt: skip
         if a14 > 0.05:
             dl.fill(ellipse(*(corner + (0.006 * sx, 0)), 0.012, 0.01), mix(s, dark, 0.8 * a14))
     # AU17: dimpled chin boss
@@ -107,7 +108,7 @@ def wrinkles(dl: DisplayList, p: np.ndarray, a: np.ndarray, ident: Identity) -> 
 
 
 def shading(
-    dl: DisplayList, p: np.ndarray, base: np.ndarray, a: np.ndarray, outline: np.ndarray
+    dl: DisplayList, p: np.ndarray, base: np.ndarray, a: Sequence[float], outline: np.ndarray
 ) -> None:
     """Add soft shading (the SHADE layer, 128 = neutral) for the face and the AUs."""
 
@@ -125,7 +126,10 @@ def shading(
     for iris, cheek, inner in ((p[68], p[70], p[21]), (p[69], p[71], p[22])):
         sx = np.sign(iris[0])
         sh(ellipse(iris[0], iris[1] - 0.025, 0.12, 0.075), -16 - 10 * a04)  # eye socket
-        sh(ellipse(cheek[0] * 1.05, cheek[1] + 0.1, 0.08, 0.04), -3 - 16 * a26)  # under cheekbone
+        sh(
+            ellipse(cheek[0] * 1.08, cheek[1] + 0.11 + 0.03 * a26, 0.06, 0.045 + 0.035 * a26),
+            -3 - 9 * a26,
+        )  # hollow under the cheekbone, longer when the jaw drops
         sh(ellipse(cheek[0], cheek[1], 0.095, 0.05), 6 + 14 * a06 + 6 * a12)  # cheek apple
         sh(ellipse(iris[0], base[40, 1] + 0.045, 0.085, 0.022), -24 * a06)  # lower-lid bag
         sh(ellipse(inner[0] - 0.035 * sx, inner[1] + 0.05, 0.06, 0.03), -30 * a04)  # brow shadow

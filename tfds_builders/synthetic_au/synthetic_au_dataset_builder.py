@@ -37,7 +37,7 @@ PRETRAIN_SPLITS = ("train", "validation", "test")
 _SPLIT_OFFSET = {"train": 0, "validation": 10_000_000, "test": 20_000_000}
 #: Config fields that change the stored bytes.
 SIZE_FIELDS = ("num_train", "num_validation", "num_test", "frames_per_subject",
-               "image_size", "seed")  # fmt: skip
+               "frame_stride", "image_size", "seed")  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -49,16 +49,20 @@ class SyntheticAUConfig(tfds.core.BuilderConfig):
         num_train: pretrain train examples.
         num_validation: pretrain validation examples.
         num_test: pretrain test examples.
-        frames_per_subject: disfa frames in each subject's video.
+        frames_per_subject: disfa frames stored per subject.
+        frame_stride: disfa stores every ``frame_stride``-th frame of a video
+            ``frames_per_subject * frame_stride`` frames long, so a few hundred
+            frames still span many AU events (real DISFA has 4,845 per video).
         image_size: side of the stored square face, pixels.
         seed: the seed everything is drawn from.
     """
 
     kind: str = "pretrain"
-    num_train: int = 4000
+    num_train: int = 10000
     num_validation: int = 500
     num_test: int = 1000
-    frames_per_subject: int = 400
+    frames_per_subject: int = 300
+    frame_stride: int = 4
     image_size: int = 64
     seed: int = 0
 
@@ -90,7 +94,7 @@ def make_config(kind: str, **sizes: int) -> SyntheticAUConfig:
     if kind == "pretrain":
         tag = f"t{config.num_train}-v{config.num_validation}-e{config.num_test}"
     else:
-        tag = f"f{config.frames_per_subject}"
+        tag = f"f{config.frames_per_subject}x{config.frame_stride}"
     name = f"{kind}-{tag}-s{config.image_size}-seed{config.seed}"
     return dataclasses.replace(config, name=name, description=f"{kind} with custom sizes")
 
@@ -98,8 +102,11 @@ def make_config(kind: str, **sizes: int) -> SyntheticAUConfig:
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for the built-in synthetic AU faces."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "First release."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "First release.",
+        "1.1.0": "disfa: every 4th frame of longer videos (frame_stride).",
+    }
     BUILDER_CONFIGS = [
         SyntheticAUConfig(name="pretrain", kind="pretrain",
                           description="Noisy-label pre-training faces (default sizes)."),
@@ -188,8 +195,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         from keras_au.synth.generate import disfa_subject_frames
 
         cfg = self.builder_config
-        frames = disfa_subject_frames(cfg.seed, subject, cfg.frames_per_subject,
-                                      cfg.image_size)
+        length = cfg.frames_per_subject * cfg.frame_stride
+        frames = disfa_subject_frames(cfg.seed, subject, length, cfg.image_size,
+                                      frames=range(0, length, cfg.frame_stride))
         for ex in frames:
             name = f"RightVideo{subject}_{int(ex['frame']):08d}.png"
             yield name, {
