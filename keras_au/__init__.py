@@ -10,3 +10,12 @@ need it (``keras_au.model``, ``keras_au.data`` …).
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """Lazy ``keras_au.Detector``: TensorFlow loads on first use, not at import."""
+    if name == "Detector":
+        from keras_au.detector import Detector
+
+        return Detector
+    raise AttributeError(f"module 'keras_au' has no attribute {name!r}")

@@ -88,3 +88,65 @@ def write_summary(model_dir: Path, per_fold: Mapping[int, Mapping[str, Any]], co
     (model_dir / "cv_summary.md").write_text(md)
     print(md)
     return result
+
+
+def compare(runs: Mapping[str, Path], key: str = "at_0.5") -> str:
+    """Markdown table of mean per-AU F1 (%) of several ``--fold all`` runs side by side.
+
+    Args:
+        runs: ``{label: model dir holding cv_summary.json}``.
+        key: ``"at_0.5"`` or ``"at_validation_thresholds"``.
+    """
+    import json
+
+    summaries = {}
+    for label, where in runs.items():
+        path = Path(where) / "cv_summary.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist; run `finetune --fold all` first")
+        summaries[label] = json.loads(path.read_text())[key]
+    labels = list(summaries)
+    first = summaries[labels[0]]
+    folds = first["folds"]
+    lines = ["| AU | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    for au in first["rows"]:
+        cells = []
+        for label in labels:
+            row = summaries[label]["rows"].get(au)
+            cells.append("n/a" if not row or row["mean"] is None
+                         else f"{_pct(row['mean'])} ± {_pct(row['std'])}")
+        lines.append(f"| {au} | " + " | ".join(cells) + " |")
+    for k in folds:
+        cells = [_pct(summaries[label]["rows"]["avg_all"][f"fold{k}"]) for label in labels]
+        lines.append(f"| avg, fold {k} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m keras_au.cv_report LABEL=DIR [LABEL=DIR …]``: compare CV runs."""
+    import argparse
+
+    from keras_au import cli
+
+    parser = argparse.ArgumentParser(prog="python -m keras_au.cv_report",
+                                     description="Compare finetune --fold all runs.")
+    parser.add_argument("runs", nargs="+", help="LABEL=MODEL_DIR, e.g. pretrained=models/finetune")
+    parser.add_argument("--thresholds", choices=("0.5", "validation"), default="0.5")
+    args = parser.parse_args(argv)
+
+    def go() -> int:
+        runs = {}
+        for item in args.runs:
+            label, sep, where = item.partition("=")
+            if not sep:
+                raise ValueError(f"expected LABEL=MODEL_DIR, got {item!r}")
+            runs[label] = Path(where)
+        key = "at_0.5" if args.thresholds == "0.5" else "at_validation_thresholds"
+        print(compare(runs, key), end="")
+        return 0
+
+    return cli.run(go, "keras_au.cv_report")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -192,7 +192,7 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
         model._initial_epoch = None  # noqa: SLF001 - BackupAndRestore leaves it set across fits
         model.fit(train_ds, validation_data=val_ds, initial_epoch=epoch,
                   epochs=epoch + phase.epochs, steps_per_epoch=steps, callbacks=callbacks,
-                  verbose=config.verbose)
+                  verbose=config.verbose, shuffle=False)
         model.save_weights(done_marker)
         epoch += phase.epochs
     train_seconds = time.perf_counter() - started

@@ -74,7 +74,10 @@ def pr_curves(
         ax.tick_params(labelsize=7)
     for k in range(len(au_names), rows * cols):
         axes[k // cols][k % cols].axis("off")
-    axes[0][0].legend(fontsize=7)
+    handles = {h.get_label(): h for ax in axes.flat for h in ax.get_lines()
+               if not h.get_label().startswith("_")}
+    if handles:
+        fig.legend(list(handles.values()), list(handles), fontsize=7, loc="lower right")
     fig.supxlabel("recall")
     fig.supylabel("precision")
     return _save(fig, path)

@@ -125,7 +125,7 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
     callbacks = train.make_callbacks(run_dir, config.monitor, config.batch_size, steps, resuming)
     fit_started = time.perf_counter()
     model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-              callbacks=callbacks, verbose=config.verbose)
+              callbacks=callbacks, verbose=config.verbose, shuffle=False)
     train_seconds = time.perf_counter() - fit_started
 
     with strategy.scope():

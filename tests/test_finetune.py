@@ -109,6 +109,12 @@ def test_all_folds_write_the_summary_and_scratch_runs(pretrained):
     assert set(rows) == set(aus.DISFA_EVAL_AUS) | {"avg_all", "avg_disfa8"}
     assert set(rows["AU01"]) == {"fold1", "fold2", "fold3", "mean", "std"}
     assert "mean ± std" in (pretrained / "ft" / "cv_summary.md").read_text()
+    from keras_au import cv_report
+
+    table = cv_report.compare({"a": pretrained / "ft", "b": pretrained / "ft"})
+    assert table.splitlines()[0] == "| AU | a | b |" and "| avg, fold 3 |" in table
+    with pytest.raises(FileNotFoundError, match="cv_summary.json does not exist"):
+        cv_report.compare({"x": pretrained / "nowhere"})
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -132,3 +138,20 @@ def test_pretrained_that_is_not_a_model(pretrained, tmp_path, capsys):
     keras.Model(inp, keras.layers.Dense(1)(inp)).save(other)
     assert finetune.main(finetune_args(pretrained, "--pretrained", str(other))) == 2
     assert "not a keras_au AUNet" in capsys.readouterr().err
+
+
+def test_data_dir_with_the_seed_layout_uses_disfa(tmp_path):
+    """`-d DIR` reads DIR/fine_tune_images/ through the disfa builder."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "tfds_builders" / "disfa" / "dummy_data",
+                    tmp_path / "data" / "fine_tune_images")
+    argv = ["--preset", "smoke", "-d", str(tmp_path / "data"), "--fold", "2", "--from-scratch",
+            "--validation-subjects", "1", "-r", str(tmp_path / "ft")]
+    assert finetune.main(argv) == 0
+    result = json.loads((tmp_path / "ft" / "fold2" / "metrics.json").read_text())
+    assert result["dataset"].startswith("disfa/")
+    assert result["subjects"]["test"] == ["SN001"]
+    assert set(result["subjects"]["train"]) | set(result["subjects"]["validation"]) == {"SN002", "SN005"}

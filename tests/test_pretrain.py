@@ -107,3 +107,18 @@ def test_resuming_with_other_flags_is_refused(tmp_path, capsys):
     (run / "config.json").write_text(json.dumps(pretrain_preset("smoke", batch_size=8).to_dict()))
     assert pretrain.main(smoke_args(tmp_path, "--tfds-dir", str(tmp_path / "t"))) == 2
     assert "different config" in capsys.readouterr().err
+
+
+def test_data_dir_with_the_seed_layout_uses_ms_celeb_au(tmp_path):
+    """`-d DIR` reads DIR/pre_train_images/ through the ms_celeb_au builder."""
+    import shutil
+
+    shutil.copytree(ROOT / "tfds_builders" / "ms_celeb_au" / "dummy_data",
+                    tmp_path / "data" / "pre_train_images")
+    argv = ["--preset", "smoke", "-d", str(tmp_path / "data"), "--val-split", "test",
+            "-r", str(tmp_path / "run")]
+    assert pretrain.main(argv) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["dataset"].startswith("ms_celeb_au/")
+    assert metrics["num_examples"] == 3 and "true_labels" not in metrics
+    assert (tmp_path / "data" / "tfds" / "ms_celeb_au").is_dir()
