@@ -93,3 +93,30 @@ def run(main: Callable[[], int], prog: str) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+
+
+def config_parser(prog: str, description: str, config_cls: type,
+                  presets: Sequence[str]) -> argparse.ArgumentParser:
+    """A parser with ``--preset`` and one flag per field of ``config_cls``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--preset", default="default", choices=sorted(presets),
+                        help="starting values; flags override them (default: default)")
+    add_config_flags(parser, config_cls, skip=("preset",))
+    return parser
+
+
+def run_config(
+    argv: list[str] | None,
+    parser: argparse.ArgumentParser,
+    config_cls: type,
+    make_config: Callable[..., Any],
+    job: Callable[[Any], Any],
+) -> int:
+    """Parse ``argv``, build the preset's config with the flags applied, run ``job`` on it."""
+    args = parser.parse_args(argv)
+
+    def go() -> int:
+        job(make_config(args.preset, **overrides(args, config_cls)))
+        return 0
+
+    return run(go, parser.prog.removeprefix("python -m "))

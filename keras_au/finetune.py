@@ -252,26 +252,15 @@ def run_finetuning(config: FinetuneConfig) -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``finetune`` command line."""
-    parser = argparse.ArgumentParser(
-        prog="python -m keras_au.finetune",
-        description="Fine-tune a pre-trained AU network per subject-exclusive DISFA fold.",
-    )
-    parser.add_argument("--preset", default="default", choices=sorted(FINETUNE_PRESETS),
-                        help="starting values; flags override them (default: default)")
-    cli.add_config_flags(parser, FinetuneConfig, skip=("preset",))
-    return parser
+    return cli.config_parser(
+        "python -m keras_au.finetune",
+        "Fine-tune a pre-trained AU network per subject-exclusive DISFA fold.",
+        FinetuneConfig, FINETUNE_PRESETS)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m keras_au.finetune``."""
-    args = build_parser().parse_args(argv)
-
-    def go() -> int:
-        config = finetune_preset(args.preset, **cli.overrides(args, FinetuneConfig))
-        run_finetuning(config)
-        return 0
-
-    return cli.run(go, "keras_au.finetune")
+    return cli.run_config(argv, build_parser(), FinetuneConfig, finetune_preset, run_finetuning)
 
 
 if __name__ == "__main__":

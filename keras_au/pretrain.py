@@ -166,26 +166,15 @@ def score_split(model: Any, ds_info: PretrainData, config: PretrainConfig) -> di
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``pretrain`` command line."""
-    parser = argparse.ArgumentParser(
-        prog="python -m keras_au.pretrain",
-        description="Pre-train the paper's AU network (default: built-in synthetic faces).",
-    )
-    parser.add_argument("--preset", default="default", choices=sorted(PRETRAIN_PRESETS),
-                        help="starting values; flags override them (default: default)")
-    cli.add_config_flags(parser, PretrainConfig, skip=("preset",))
-    return parser
+    return cli.config_parser(
+        "python -m keras_au.pretrain",
+        "Pre-train the paper's AU network (default: built-in synthetic faces).",
+        PretrainConfig, PRETRAIN_PRESETS)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m keras_au.pretrain``."""
-    args = build_parser().parse_args(argv)
-
-    def go() -> int:
-        config = pretrain_preset(args.preset, **cli.overrides(args, PretrainConfig))
-        run_pretraining(config)
-        return 0
-
-    return cli.run(go, "keras_au.pretrain")
+    return cli.run_config(argv, build_parser(), PretrainConfig, pretrain_preset, run_pretraining)
 
 
 if __name__ == "__main__":

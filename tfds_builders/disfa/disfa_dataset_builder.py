@@ -23,7 +23,6 @@ CSV row left out (image missing or undecodable), with file, line and reason.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sys
 
@@ -37,6 +36,8 @@ except ImportError:  # `tfds build tfds_builders/disfa` from a source checkout
     sys.path.insert(0, str(epath.Path(__file__).resolve().parents[2]))
     from keras_au import aus, faces, label_csv
 
+from tfds_builders.face_configs import face_image_configs  # noqa: E402
+
 log = logging.getLogger(__name__)
 FOLD_FILES = {(f"fold{k}", part): f"fold{k}_{part}.csv" for k in (1, 2, 3)
               for part in ("train", "test")}  # fmt: skip
@@ -45,26 +46,12 @@ _INTENSITY_COLUMNS = [label_csv.intensity_column(au) for au in aus.DISFA_AUS]
 CAMERAS = ["left", "right"]
 
 
-@dataclasses.dataclass
-class FaceImageConfig(tfds.core.BuilderConfig):
-    """Attributes: image_size: side of the stored square grayscale face, pixels."""
-
-    image_size: int = 96
-
-
-def _config(size: int, note: str = "") -> FaceImageConfig:
-    return FaceImageConfig(
-        name=str(size), image_size=size,
-        description=f"Frames stored at {size}×{size} grayscale{note}.",
-    )  # fmt: skip
-
-
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for DISFA frames in the paper's fine_tune_images layout."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "First release."}
-    BUILDER_CONFIGS = [_config(96, " (default)"), _config(64), _config(128)]
+    BUILDER_CONFIGS = face_image_configs("Frames")
     DEFAULT_CONFIG_NAME = "96"
     MANUAL_DOWNLOAD_INSTRUCTIONS = """\
     DISFA is licensed: request it from its authors. Then either pass the

@@ -17,7 +17,6 @@ reason; ``skipped_count``). Malformed CSV rows are errors naming file and line.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sys
 
@@ -31,23 +30,11 @@ except ImportError:  # `tfds build tfds_builders/ms_celeb_au` from a source chec
     sys.path.insert(0, str(epath.Path(__file__).resolve().parents[2]))
     from keras_au import aus, faces, label_csv
 
+from tfds_builders.face_configs import face_image_configs  # noqa: E402
+
 log = logging.getLogger(__name__)
 SPLIT_FILES = {"train": "train_label.csv", "test": "test_label.csv"}
 _AU_COLUMNS = list(aus.OPENFACE_AUS)
-
-
-@dataclasses.dataclass
-class FaceImageConfig(tfds.core.BuilderConfig):
-    """Attributes: image_size: side of the stored square grayscale face, pixels."""
-
-    image_size: int = 96
-
-
-def _config(size: int, note: str = "") -> FaceImageConfig:
-    return FaceImageConfig(
-        name=str(size), image_size=size,
-        description=f"Faces stored at {size}×{size} grayscale{note}.",
-    )  # fmt: skip
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
@@ -55,7 +42,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "First release."}
-    BUILDER_CONFIGS = [_config(96, " (default)"), _config(64), _config(128)]
+    BUILDER_CONFIGS = face_image_configs("Faces")
     DEFAULT_CONFIG_NAME = "96"
     MANUAL_DOWNLOAD_INSTRUCTIONS = """\
     Pass the paper's `pre_train_images/` folder as the manual dir
