@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -12,18 +9,9 @@ import pytest
 from keras_au import faces
 
 
-def astronaut_path() -> Path:
-    """The 512×512 public-domain astronaut photo inside the scikit-image wheel."""
-    try:
-        dist = importlib.metadata.distribution("scikit-image")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("scikit-image (test dependency shipping the astronaut photo) missing")
-    return Path(dist.locate_file("skimage/data/astronaut.png"))
-
-
 @pytest.fixture(scope="module")
-def astronaut() -> np.ndarray:
-    return faces.read_image(astronaut_path())
+def astronaut(astronaut_file) -> np.ndarray:
+    return faces.read_image(astronaut_file)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.metadata
 import json
 from pathlib import Path
 
@@ -20,13 +19,9 @@ LABEL_FRAMES = {"SN001": 4, "SN002": 4}
 
 
 @pytest.fixture(scope="module")
-def raw_disfa(tmp_path_factory) -> Path:
+def raw_disfa(tmp_path_factory, astronaut_file) -> Path:
     """Videos_{Left,Right}Camera/*.avi (MJPG, astronaut frames) + ActionUnit_Labels."""
-    try:
-        dist = importlib.metadata.distribution("scikit-image")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("scikit-image (ships the astronaut photo) missing")
-    astro = cv2.resize(faces.read_image(Path(dist.locate_file("skimage/data/astronaut.png"))),
+    astro = cv2.resize(faces.read_image(astronaut_file),
                        (256, 256))  # fmt: skip
     root = tmp_path_factory.mktemp("DISFA")
     for (subject, camera), count in FRAMES.items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.metadata
 import json
 from pathlib import Path
 
@@ -27,13 +26,9 @@ def openface_row(frame: int, confidence: float, success: int, aus: list[int]) ->
 
 
 @pytest.fixture(scope="module")
-def photos(tmp_path_factory) -> Path:
+def photos(tmp_path_factory, astronaut_file) -> Path:
     """IN_DIR: two faces (one in a subfolder), a blank image and a corrupt file."""
-    try:
-        dist = importlib.metadata.distribution("scikit-image")
-    except importlib.metadata.PackageNotFoundError:
-        pytest.skip("scikit-image (ships the astronaut photo) missing")
-    astro = faces.read_image(Path(dist.locate_file("skimage/data/astronaut.png")))
+    astro = faces.read_image(astronaut_file)
     root = tmp_path_factory.mktemp("photos")
     (root / "sub").mkdir()
     cv2.imwrite(str(root / "astronaut.png"), astro)
