@@ -30,6 +30,37 @@ log = logging.getLogger(__name__)
 DEFAULT_TFDS_DIR = Path("data") / "tfds"
 
 
+def tfds_dir_for(data_dir: str | Path | None, tfds_dir: str | Path | None) -> Path:
+    """Where TFRecords go: ``--tfds-dir``, else ``DATA_DIR/tfds``, else ``data/tfds``."""
+    if tfds_dir:
+        return Path(tfds_dir)
+    return Path(data_dir) / "tfds" if data_dir else DEFAULT_TFDS_DIR
+
+
+def seed_layout_dir(data_dir: str | Path | None, folder: str, pattern: str) -> Path:
+    """Check that ``DATA_DIR/folder`` holds files matching ``pattern``; return it.
+
+    Args:
+        data_dir: the user's ``-d/--data-dir``.
+        folder: ``pre_train_images`` or ``fine_tune_images``.
+        pattern: a glob its label files match, e.g. ``*_label.csv``.
+
+    Raises:
+        ValueError: saying what was received and what is expected.
+    """
+    expected = f"a folder holding {folder}/{pattern} and the images beside them"
+    if data_dir is None:
+        raise ValueError(f"this dataset needs -d/--data-dir: {expected}")
+    base = Path(data_dir)
+    if not base.is_dir():
+        raise ValueError(f"--data-dir {str(base)!r} does not exist or is not a folder; "
+                         f"expected {expected}")
+    manual = base / folder
+    if not any(manual.glob(pattern)):
+        raise ValueError(f"--data-dir {str(base)!r} holds no {folder}/{pattern}; expected {expected}")
+    return manual
+
+
 def synthetic_builder(kind: str, tfds_dir: str | Path, **sizes: int) -> tfds.core.DatasetBuilder:
     """Return the built-in synthetic builder (``pretrain`` or ``disfa``), prepared.
 

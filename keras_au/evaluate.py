@@ -31,8 +31,7 @@ def open_dataset(name: str, data_dir: str | None, tfds_dir: str | None,
     """
     from keras_au import data
 
-    base = Path(data_dir) if data_dir else None
-    where = Path(tfds_dir) if tfds_dir else (base / "tfds" if base else data.DEFAULT_TFDS_DIR)
+    where = data.tfds_dir_for(data_dir, tfds_dir)
     if name.startswith("synthetic_"):
         if synthetic_config:
             from tfds_builders.synthetic_au.synthetic_au_dataset_builder import Builder
@@ -43,10 +42,9 @@ def open_dataset(name: str, data_dir: str | None, tfds_dir: str | None,
                                  f"got {synthetic_config!r}")
             return data.prepare(Builder(data_dir=str(where), config=synthetic_config))
         return data.synthetic_builder(name.removeprefix("synthetic_"), where)
-    folder = {"ms_celeb_au": "pre_train_images", "disfa": "fine_tune_images"}[name]
-    if base is None or not (base / folder).is_dir():
-        raise ValueError(f"--dataset {name} needs -d/--data-dir holding {folder}/; got {data_dir!r}")
-    return data.manual_builder(name, base / folder, where)
+    folder, pattern = {"ms_celeb_au": ("pre_train_images", "*_label.csv"),
+                       "disfa": ("fine_tune_images", "fold*_*.csv")}[name]
+    return data.manual_builder(name, data.seed_layout_dir(data_dir, folder, pattern), where)
 
 
 def resolve_split(builder: Any, split: str | None, fold: int | None, scheme: str) -> str:

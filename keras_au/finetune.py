@@ -117,19 +117,11 @@ def resolve_data(config: FinetuneConfig) -> Any:
     dataset = config.dataset
     if dataset == "auto":
         dataset = "disfa" if config.data_dir else "synthetic"
-    base = Path(config.data_dir) if config.data_dir else None
-    tfds_dir = Path(config.tfds_dir) if config.tfds_dir else (
-        base / "tfds" if base else data.DEFAULT_TFDS_DIR)
+    tfds_dir = data.tfds_dir_for(config.data_dir, config.tfds_dir)
     if dataset == "synthetic":
         return data.synthetic_builder("disfa", tfds_dir, frames_per_subject=config.synthetic_frames,
                                       seed=config.synthetic_seed)
-    expected = "a folder holding fine_tune_images/fold{1,2,3}_{train,test}.csv and the frames"
-    if base is None or not base.is_dir():
-        raise ValueError(f"--data-dir {config.data_dir!r} does not exist; expected {expected}")
-    manual = base / "fine_tune_images"
-    if not any(manual.glob("fold*_*.csv")):
-        raise ValueError(f"--data-dir {str(base)!r} holds no fine_tune_images/fold*_*.csv; "
-                         f"expected {expected}")
+    manual = data.seed_layout_dir(config.data_dir, "fine_tune_images", "fold*_*.csv")
     return data.manual_builder("disfa", manual, tfds_dir)
 
 

@@ -17,7 +17,6 @@ import argparse
 import dataclasses
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 from keras_au import cli
@@ -50,9 +49,7 @@ def resolve_data(config: PretrainConfig) -> PretrainData:
     dataset = config.dataset
     if dataset == "auto":
         dataset = "ms_celeb_au" if config.data_dir else "synthetic"
-    base = Path(config.data_dir) if config.data_dir else None
-    tfds_dir = Path(config.tfds_dir) if config.tfds_dir else (
-        base / "tfds" if base else data.DEFAULT_TFDS_DIR)
+    tfds_dir = data.tfds_dir_for(config.data_dir, config.tfds_dir)
     if dataset == "synthetic":
         builder = data.synthetic_builder(
             "pretrain", tfds_dir, num_train=config.synthetic_train,
@@ -60,7 +57,7 @@ def resolve_data(config: PretrainConfig) -> PretrainData:
             seed=config.synthetic_seed)
         return PretrainData(builder, "train", config.val_split or "validation", "test",
                             data.builder_au_names(builder), ("aus_true",))
-    manual = _seed_layout_dir(base)
+    manual = data.seed_layout_dir(config.data_dir, "pre_train_images", "*_label.csv")
     builder = data.manual_builder("ms_celeb_au", manual, tfds_dir)
     splits = builder.info.splits
     if "train" not in splits or "test" not in splits:
@@ -70,18 +67,6 @@ def resolve_data(config: PretrainConfig) -> PretrainData:
     val = config.val_split or "train[95%:]"
     train = "train[:95%]" if config.val_split is None else "train"
     return PretrainData(builder, train, val, "test", data.builder_au_names(builder))
-
-
-def _seed_layout_dir(base: Path | None) -> Path:
-    expected = "a folder holding pre_train_images/train_label.csv and test_label.csv"
-    if base is None:
-        raise ValueError(f"--dataset ms_celeb_au needs --data-dir: {expected}")
-    if not base.is_dir():
-        raise ValueError(f"--data-dir {str(base)!r} does not exist or is not a folder; expected {expected}")
-    manual = base / "pre_train_images"
-    if not any((manual / f).is_file() for f in ("train_label.csv", "test_label.csv")):
-        raise ValueError(f"--data-dir {str(base)!r} holds no pre_train_images/*_label.csv; expected {expected}")
-    return manual
 
 
 def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
