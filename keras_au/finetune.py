@@ -194,6 +194,7 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
     val_probs = train.predict_probs(best, val_ds)
     thresholds = metrics.best_thresholds(train.dataset_labels(val_ds), val_probs)
     best.thresholds = [float(t) for t in thresholds]
+    best.set_trainable_blocks(best.block_names)  # saved unfrozen, whatever phase it came from
     best.save(run_dir / train.BEST_MODEL)
     test_ds = data.make_dataset(builder, split["test"], config.batch_size, training=False,
                                 au_names=au_names, cache=False)

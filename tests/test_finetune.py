@@ -72,6 +72,7 @@ def test_fold_runs_and_thresholds_come_from_validation(pretrained):
     assert set(result["subjects"]["test"]) == set(folds.fold_subjects(2)[1])
     model = keras.models.load_model(run / "best.keras")
     assert model.au_names == list(aus.DISFA_AUS)
+    assert len(model.trainable_weights) == len(model.weights)  # saved unfrozen
     # the saved thresholds are the F1-optimal ones on the validation subjects
     from keras_au import data, train
 
