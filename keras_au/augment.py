@@ -42,7 +42,7 @@ PAPER_AUGMENTATION = AugmentParams()
 
 
 def sample_params(
-    batch_size: tf.Tensor | int, seed: tf.Tensor, params: AugmentParams = AugmentParams()
+    batch_size: tf.Tensor | int, seed: tf.Tensor, params: AugmentParams = PAPER_AUGMENTATION
 ) -> dict[str, tf.Tensor]:
     """Draw augmentation parameters for a batch with stateless RNG.
 
@@ -149,7 +149,7 @@ def augment_batch(
     images: tf.Tensor,
     seed: tf.Tensor,
     output_size: int = 64,
-    params: AugmentParams = AugmentParams(),
+    params: AugmentParams = PAPER_AUGMENTATION,
 ) -> tf.Tensor:
     """Randomly warp a batch (training path); returns normalized float32."""
     p = sample_params(tf.shape(images)[0], seed, params)

@@ -85,12 +85,11 @@ def evaluate_models(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"model {name!r} predicts {model.au_names}, not {au_names}")
     ds = data.make_dataset(builder, split, args.batch_size, training=False, au_names=au_names,
                            cache=False)
-    y_true = train.dataset_labels(ds)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     results, probs = {}, {}
     for name, model in models.items():
-        probs[name] = train.predict_probs(model, ds)
+        y_true, probs[name] = train.predict_with_labels(model, ds)
         results[name] = metrics.evaluate_predictions(y_true, probs[name], au_names)
         results[name]["at_model_thresholds"] = metrics.evaluate_predictions(
             y_true, probs[name], au_names, model.decision_thresholds())

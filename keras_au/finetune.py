@@ -134,7 +134,7 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
     import keras
 
     from keras_au import aus, data, metrics, train
-    from keras_au.augment import AugmentParams
+    from keras_au.augment import PAPER_AUGMENTATION
 
     available_aus = data.builder_au_names(builder)
     au_names = list(aus.parse_au_list(config.aus))
@@ -150,7 +150,7 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
     common = {"au_names": au_names, "cache": config.cache, "seed": config.seed}
     train_ds = data.make_dataset(builder, split["train"], config.batch_size, training=True,
                                  shuffle_buffer=config.shuffle_buffer,
-                                 augment_params=AugmentParams() if config.augment else None,
+                                 augment_params=PAPER_AUGMENTATION if config.augment else None,
                                  **common)
     val_ds = data.make_dataset(builder, split["validation"], config.batch_size, training=False,
                                **common)
@@ -165,7 +165,6 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
         total = sum(p.epochs for p in phases)
         phases = [dataclasses.replace(phases[0], blocks=("all",), epochs=total,
                                       learning_rate=config.scratch_learning_rate)]
-    callbacks = train.make_callbacks(run_dir, config.monitor, config.batch_size, steps, resuming)
     started, epoch = time.perf_counter(), 0
     for i, phase in enumerate(phases, start=1):
         blocks = phase_blocks(model, phase)
@@ -180,7 +179,8 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
         log.info("phase %d: training %s for %d epoch(s) at lr %g (%d trainable weights)",
                  i, "+".join(blocks), phase.epochs, phase.learning_rate,
                  len(model.trainable_weights))
-        callbacks[0] = keras.callbacks.BackupAndRestore(str(run_dir / train.BACKUP_DIR / f"phase{i}"))
+        callbacks = train.make_callbacks(run_dir, config.monitor, config.batch_size, steps,
+                                         backup_name=f"phase{i}")
         model._initial_epoch = None  # noqa: SLF001 - BackupAndRestore leaves it set across fits
         model.fit(train_ds, validation_data=val_ds, initial_epoch=epoch,
                   epochs=epoch + phase.epochs, steps_per_epoch=steps, callbacks=callbacks,
@@ -191,14 +191,13 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
 
     with strategy.scope():
         best = keras.models.load_model(run_dir / train.BEST_MODEL, compile=False)
-    val_probs = train.predict_probs(best, val_ds)
-    thresholds = metrics.best_thresholds(train.dataset_labels(val_ds), val_probs)
+    thresholds = metrics.best_thresholds(*train.predict_with_labels(best, val_ds))
     best.thresholds = [float(t) for t in thresholds]
     best.set_trainable_blocks(best.block_names)  # saved unfrozen, whatever phase it came from
     best.save(run_dir / train.BEST_MODEL)
     test_ds = data.make_dataset(builder, split["test"], config.batch_size, training=False,
                                 au_names=au_names, cache=False)
-    y_test, p_test = train.dataset_labels(test_ds), train.predict_probs(best, test_ds)
+    y_test, p_test = train.predict_with_labels(best, test_ds)
     results = metrics.evaluate_predictions(y_test, p_test, au_names)
     results["at_validation_thresholds"] = metrics.evaluate_predictions(
         y_test, p_test, au_names, thresholds)

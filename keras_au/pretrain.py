@@ -78,7 +78,7 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
     import keras
 
     from keras_au import data, metrics, train
-    from keras_au.augment import AugmentParams
+    from keras_au.augment import PAPER_AUGMENTATION
     from keras_au.model import build_aunet
 
     train.setup_logging(config.verbose)
@@ -97,7 +97,7 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
     common = {"au_names": ds_info.au_names, "cache": config.cache, "seed": config.seed}
     train_ds = data.make_dataset(ds_info.builder, ds_info.train_split, config.batch_size,
                                  training=True, shuffle_buffer=config.shuffle_buffer,
-                                 augment_params=AugmentParams() if config.augment else None,
+                                 augment_params=PAPER_AUGMENTATION if config.augment else None,
                                  **common)
     val_ds = data.make_dataset(ds_info.builder, ds_info.val_split, config.batch_size,
                                training=False, **common)
@@ -107,7 +107,7 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
         schedule = train.StepSchedule(config.learning_rates, config.lr_boundaries, steps,
                                       config.warmup_epochs)
         train.compile_model(model, schedule, config.beta_1)
-    callbacks = train.make_callbacks(run_dir, config.monitor, config.batch_size, steps, resuming)
+    callbacks = train.make_callbacks(run_dir, config.monitor, config.batch_size, steps)
     fit_started = time.perf_counter()
     model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
               callbacks=callbacks, verbose=config.verbose, shuffle=False)

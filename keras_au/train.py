@@ -191,24 +191,24 @@ def make_callbacks(
     monitor: str,
     batch_size: int,
     steps_per_epoch: int,
-    resuming: bool,
+    backup_name: str = "",
 ) -> list[keras.callbacks.Callback]:
-    """The callbacks of every keras_au run.
+    """The callbacks of one ``fit`` of a keras_au run.
 
-    Resume-safe backup first, throughput, best-model checkpoint chosen on the
-    validation split, CSV history (appended across resumes), TensorBoard
-    logs, stop on NaN.
+    Resume-safe backup first (in ``backup/<backup_name>``), throughput,
+    best-model checkpoint chosen on the validation split, CSV history
+    (appended across resumes and fits), TensorBoard logs, stop on NaN. The
+    checkpoint starts from the best value already in ``history.csv``, so a
+    resumed run, or a later ``fit`` in the same run directory, only replaces
+    ``best.keras`` with a better model.
     """
     mode = "min" if monitor.endswith("loss") else "max"
     checkpoint = keras.callbacks.ModelCheckpoint(
-        str(run_dir / BEST_MODEL), monitor=monitor, mode=mode, save_best_only=True
+        str(run_dir / BEST_MODEL), monitor=monitor, mode=mode, save_best_only=True,
+        initial_value_threshold=_best_so_far(run_dir / HISTORY_FILE, monitor, mode),
     )
-    if resuming:
-        best = _best_so_far(run_dir / HISTORY_FILE, monitor, mode)
-        if best is not None:
-            checkpoint.best = best
     return [
-        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
+        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR / backup_name)),
         Throughput(batch_size, steps_per_epoch),
         checkpoint,
         keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
@@ -237,6 +237,10 @@ def predict_probs(model: keras.Model, dataset: tf.data.Dataset, verbose: int = 0
     return np.asarray(model.predict(dataset.map(lambda x, y: x), verbose=verbose))
 
 
-def dataset_labels(dataset: tf.data.Dataset) -> np.ndarray:
-    """The labels of an evaluation dataset, in order."""
-    return np.concatenate([y.numpy() for _, y in dataset], axis=0)
+def predict_with_labels(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels, probabilities)`` of an evaluation dataset in one pass over it."""
+    labels, probs = [], []
+    for x, y in dataset:
+        probs.append(np.asarray(model.predict_on_batch(x)))
+        labels.append(y.numpy())
+    return np.concatenate(labels, axis=0), np.concatenate(probs, axis=0)

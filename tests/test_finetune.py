@@ -79,7 +79,7 @@ def test_fold_runs_and_thresholds_come_from_validation(pretrained):
     builder = finetune.resolve_data(finetune_preset("smoke", tfds_dir=str(pretrained / "tfds")))
     val = data.make_dataset(builder, folds.split_spec(result["subjects"]["validation"]), 8,
                             training=False)
-    expected = metrics.best_thresholds(train.dataset_labels(val), train.predict_probs(model, val))
+    expected = metrics.best_thresholds(*train.predict_with_labels(model, val))
     np.testing.assert_allclose(model.decision_thresholds(), expected)
     assert list(result["at_validation_thresholds"]["thresholds"].values()) == pytest.approx(expected)
 
