@@ -19,7 +19,7 @@ def test_tfds_build_command_line(tmp_path, name, splits):
             "--manual_dir", f"tfds_builders/{name}/dummy_data", "--data_dir", str(tmp_path)]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    prepared = tmp_path / name / "64" / "1.0.0"
+    prepared = tmp_path / name / "64" / "2.0.0"
     records = {p.name.split(".tfrecord")[0].removeprefix(f"{name}-") for p in prepared.glob("*.tfrecord*")}
     assert records == splits
     assert (prepared / "dataset_info.json").is_file()

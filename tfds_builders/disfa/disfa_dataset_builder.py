@@ -36,7 +36,7 @@ except ImportError:  # `tfds build tfds_builders/disfa` from a source checkout
     sys.path.insert(0, str(epath.Path(__file__).resolve().parents[2]))
     from keras_au import aus, faces, label_csv
 
-from tfds_builders.face_configs import face_image_configs  # noqa: E402
+from tfds_builders.face_configs import RAW_FACES_NOTE, face_feature, face_image_configs  # noqa: E402
 
 log = logging.getLogger(__name__)
 FOLD_FILES = {(f"fold{k}", part): f"fold{k}_{part}.csv" for k in (1, 2, 3)
@@ -49,8 +49,8 @@ CAMERAS = ["left", "right"]
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for DISFA frames in the paper's fine_tune_images layout."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "First release."}
+    VERSION = tfds.core.Version("2.0.0")
+    RELEASE_NOTES = {"1.0.0": "First release.", "2.0.0": RAW_FACES_NOTE}
     BUILDER_CONFIGS = face_image_configs("Frames")
     DEFAULT_CONFIG_NAME = "96"
     MANUAL_DOWNLOAD_INSTRUCTIONS = """\
@@ -72,8 +72,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         size = self.builder_config.image_size
         n = len(_AU_COLUMNS)
         features = tfds.features.FeaturesDict({
-            "image": tfds.features.Image(shape=(size, size, 1), encoding_format="png",
-                                         doc="Face crop, gray, zero-padded to square."),
+            "image": face_feature(size),
             "aus": tfds.features.Tensor(shape=(n,), dtype=np.uint8,
                                         doc="Presence 0/1 (intensity >= 2), au_names order."),
             "intensity": tfds.features.Tensor(shape=(n,), dtype=np.int8,

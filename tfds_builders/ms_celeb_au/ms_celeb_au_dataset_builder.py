@@ -30,7 +30,7 @@ except ImportError:  # `tfds build tfds_builders/ms_celeb_au` from a source chec
     sys.path.insert(0, str(epath.Path(__file__).resolve().parents[2]))
     from keras_au import aus, faces, label_csv
 
-from tfds_builders.face_configs import face_image_configs  # noqa: E402
+from tfds_builders.face_configs import RAW_FACES_NOTE, face_feature, face_image_configs  # noqa: E402
 
 log = logging.getLogger(__name__)
 SPLIT_FILES = {"train": "train_label.csv", "test": "test_label.csv"}
@@ -40,8 +40,8 @@ _AU_COLUMNS = list(aus.OPENFACE_AUS)
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for the paper's noisy-label pre-training faces."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "First release."}
+    VERSION = tfds.core.Version("2.0.0")
+    RELEASE_NOTES = {"1.0.0": "First release.", "2.0.0": RAW_FACES_NOTE}
     BUILDER_CONFIGS = face_image_configs("Faces")
     DEFAULT_CONFIG_NAME = "96"
     MANUAL_DOWNLOAD_INSTRUCTIONS = """\
@@ -62,8 +62,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def _info(self) -> tfds.core.DatasetInfo:
         size = self.builder_config.image_size
         features = tfds.features.FeaturesDict({
-            "image": tfds.features.Image(shape=(size, size, 1), encoding_format="png",
-                                         doc="Face crop, gray, zero-padded to square."),
+            "image": face_feature(size),
             "aus": tfds.features.Tensor(shape=(len(_AU_COLUMNS),), dtype=np.uint8,
                                         doc="OpenFace 2.0 presence 0/1, au_names order."),
             "gender": tfds.features.Scalar(dtype=np.int8,

@@ -30,6 +30,7 @@ import tensorflow_datasets as tfds
 
 from keras_au import aus
 from keras_au.folds import DISFA_SUBJECTS, paper_folds
+from tfds_builders.face_configs import RAW_FACES_NOTE, face_feature
 
 KINDS = ("pretrain", "disfa")
 PRETRAIN_SPLITS = ("train", "validation", "test")
@@ -102,10 +103,11 @@ def make_config(kind: str, **sizes: int) -> SyntheticAUConfig:
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for the built-in synthetic AU faces."""
 
-    VERSION = tfds.core.Version("1.1.0")
+    VERSION = tfds.core.Version("2.0.0")
     RELEASE_NOTES = {
         "1.0.0": "First release.",
         "1.1.0": "disfa: every 4th frame of longer videos (frame_stride).",
+        "2.0.0": RAW_FACES_NOTE,
     }
     BUILDER_CONFIGS = [
         SyntheticAUConfig(name="pretrain", kind="pretrain",
@@ -121,9 +123,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
     def _info(self) -> tfds.core.DatasetInfo:
         cfg = self.builder_config
-        image = tfds.features.Image(
-            shape=(cfg.image_size, cfg.image_size, 1), encoding_format="png"
-        )
+        image = face_feature(cfg.image_size)
         if cfg.kind == "pretrain":
             n = len(aus.OPENFACE_AUS)
             features = {
