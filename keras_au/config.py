@@ -36,7 +36,10 @@ from typing import Any
 #: Dataset names that ``--dataset`` accepts. ``auto`` picks ``ms_celeb_au``
 #: when ``--data-dir`` holds the seed layout, else the synthetic set.
 DATASETS = ("auto", "synthetic", "ms_celeb_au")
-STRATEGIES = ("auto", "one_device", "mirrored")
+#: ``--strategy``, ``--precision``, ``--lr-scaling`` (see ``keras_au.distribute``).
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+LR_SCALINGS = ("linear", "sqrt", "none")
 ARCHITECTURE_NAMES = ("paper", "compact")
 MONITORS = ("val_loss", "val_macro_f1")
 
@@ -73,7 +76,30 @@ class RunConfig:
 
 
 @dataclasses.dataclass
-class PretrainConfig(RunConfig):
+class ExecutionConfig(RunConfig):
+    """How a training run executes; shared by every training config.
+
+    See :mod:`keras_au.distribute`: ``strategy`` (``TF_CONFIG`` for
+    ``multi_worker``), ``precision`` (``auto`` = bf16 on recent GPUs, fp16 on
+    older ones, fp32 on CPU), ``jit`` (XLA; ``None`` = on for one GPU only),
+    ``lr_scaling`` (learning rates × replicas for ``linear``). ``batch_size``
+    of a config is per replica.
+    """
+
+    strategy: str = "auto"
+    precision: str = "auto"
+    jit: bool | None = None
+    lr_scaling: str = "linear"
+
+    def validate_execution(self) -> None:
+        """Check the execution fields; raise ``ValueError`` naming the bad one."""
+        _check_choice("strategy", self.strategy, STRATEGIES)
+        _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("lr_scaling", self.lr_scaling, LR_SCALINGS)
+
+
+@dataclasses.dataclass
+class PretrainConfig(ExecutionConfig):
     """Configuration of one pre-training run (see module docstring for presets)."""
 
     preset: str = "default"
@@ -101,7 +127,6 @@ class PretrainConfig(RunConfig):
     monitor: str = "val_loss"
     # Where and how.
     model_dir: str = "models/pretrain"
-    strategy: str = "auto"
     seed: int = 0
     verbose: int = 1
 
@@ -113,7 +138,7 @@ class PretrainConfig(RunConfig):
         """
         _check_choice("dataset", self.dataset, DATASETS)
         _check_choice("architecture", self.architecture, ARCHITECTURE_NAMES)
-        _check_choice("strategy", self.strategy, STRATEGIES)
+        self.validate_execution()
         _check_choice("monitor", self.monitor, MONITORS)
         for name in ("synthetic_train", "synthetic_validation", "synthetic_test"):
             _check_positive(name, getattr(self, name))
@@ -198,7 +223,7 @@ FOLD_CHOICES = ("1", "2", "3", "all")
 
 
 @dataclasses.dataclass
-class FinetuneConfig(RunConfig):
+class FinetuneConfig(ExecutionConfig):
     """Configuration of fine-tuning on DISFA folds (see ``keras_au.finetune``).
 
     ``phases`` is the unfreezing schedule: each entry is
@@ -237,7 +262,6 @@ class FinetuneConfig(RunConfig):
     monitor: str = "val_loss"
     # Where and how.
     model_dir: str = "models/finetune"
-    strategy: str = "auto"
     seed: int = 0
     verbose: int = 1
 
@@ -247,7 +271,7 @@ class FinetuneConfig(RunConfig):
         _check_choice("scheme", self.scheme, ("paper", "standard"))
         _check_choice("dataset", self.dataset, FINETUNE_DATASETS)
         _check_choice("architecture", self.architecture, ARCHITECTURE_NAMES)
-        _check_choice("strategy", self.strategy, STRATEGIES)
+        self.validate_execution()
         _check_choice("monitor", self.monitor, MONITORS)
         for name in ("synthetic_frames", "validation_subjects", "batch_size", "shuffle_buffer"):
             _check_positive(name, getattr(self, name))

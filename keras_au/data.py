@@ -5,15 +5,21 @@ grayscale face of any size) and ``aus`` (0/1 presence in the order of
 ``info.metadata["au_names"]``); this module turns a split of any of them into
 ``(images, labels)`` batches for the network:
 
-* training: cache → shuffle → repeat → batch → the paper's augmentation on
-  the whole batch in-graph (stateless, seeded per batch) → prefetch;
+* training: TFRecord shards (interleaved, reshuffled each epoch) → cache →
+  shuffle → repeat → batch → parse + decode + the paper's augmentation on the
+  whole batch in-graph (stateless, seeded per batch) → prefetch;
 * evaluation: the same resampling with identity parameters, in file order,
   every example exactly once.
+
+Parsing and decoding happen per batch, not per example, which is what lets
+two CPU cores feed tens of thousands of faces a second
+(``benchmarks/run.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,25 +67,30 @@ def seed_layout_dir(data_dir: str | Path | None, folder: str, pattern: str) -> P
     return manual
 
 
-def synthetic_builder(kind: str, tfds_dir: str | Path, **sizes: int) -> tfds.core.DatasetBuilder:
+def synthetic_builder(
+    kind: str, tfds_dir: str | Path, wait: bool = False, **sizes: int
+) -> tfds.core.DatasetBuilder:
     """Return the built-in synthetic builder (``pretrain`` or ``disfa``), prepared.
 
     Generates the data on first use (about a minute at the default sizes)
-    and reuses it afterwards.
+    and reuses it afterwards; ``wait`` as in :func:`prepare`.
     """
     from tfds_builders.synthetic_au.synthetic_au_dataset_builder import Builder, make_config
 
     builder = Builder(data_dir=str(tfds_dir), config=make_config(kind, **sizes))
-    return prepare(builder)
+    return prepare(builder, wait=wait)
 
 
-def manual_builder(name: str, manual_dir: str | Path, tfds_dir: str | Path) -> tfds.core.DatasetBuilder:
+def manual_builder(
+    name: str, manual_dir: str | Path, tfds_dir: str | Path, wait: bool = False
+) -> tfds.core.DatasetBuilder:
     """Return a real-data builder (``ms_celeb_au`` or ``disfa``), prepared.
 
     Args:
         name: the builder folder under ``tfds_builders/``.
         manual_dir: the seed-layout folder it reads (``pre_train_images/`` …).
         tfds_dir: where the TFRecords go.
+        wait: as in :func:`prepare`.
     """
     if name == "ms_celeb_au":
         from tfds_builders.ms_celeb_au.ms_celeb_au_dataset_builder import Builder
@@ -87,14 +98,45 @@ def manual_builder(name: str, manual_dir: str | Path, tfds_dir: str | Path) -> t
         from tfds_builders.disfa.disfa_dataset_builder import Builder
     else:
         raise ValueError(f"unknown real-data builder {name!r}; expected ms_celeb_au or disfa")
-    return prepare(Builder(data_dir=str(tfds_dir)), manual_dir=manual_dir)
+    return prepare(Builder(data_dir=str(tfds_dir)), manual_dir=manual_dir, wait=wait)
 
 
-def prepare(builder: tfds.core.DatasetBuilder, manual_dir: str | Path | None = None) -> tfds.core.DatasetBuilder:
-    """Generate ``builder``'s TFRecords unless they already exist."""
-    config = tfds.download.DownloadConfig(manual_dir=str(manual_dir) if manual_dir else None)
-    builder.download_and_prepare(download_config=config)
-    return builder
+#: How long a worker waits for the chief to prepare a dataset.
+WAIT_FOR_CHIEF_S = 3600.0
+
+
+def prepare(
+    builder: tfds.core.DatasetBuilder,
+    manual_dir: str | Path | None = None,
+    wait: bool = False,
+    timeout_s: float = WAIT_FOR_CHIEF_S,
+) -> tfds.core.DatasetBuilder:
+    """Generate ``builder``'s TFRecords unless they already exist.
+
+    Args:
+        builder: the builder.
+        manual_dir: its manual dir (real data).
+        wait: do not generate; wait until another process (the chief of a
+            multi-worker run) has, so workers never write the same files.
+        timeout_s: how long to wait.
+
+    Raises:
+        ValueError: when waiting timed out.
+    """
+    if not wait:
+        config = tfds.download.DownloadConfig(manual_dir=str(manual_dir) if manual_dir else None)
+        builder.download_and_prepare(download_config=config)
+        return builder
+    deadline = time.monotonic() + timeout_s
+    if not builder.is_prepared():
+        log.info("waiting for the chief to prepare %s in %s", builder.info.full_name,
+                 builder.data_dir_root)  # fmt: skip
+    while not builder.is_prepared():
+        if time.monotonic() > deadline:
+            raise ValueError(f"{builder.info.full_name} was not prepared in {builder.data_dir_root} "
+                             f"within {timeout_s:.0f} s; run `tfds build` for it first")  # fmt: skip
+        time.sleep(1.0)
+    return type(builder)(data_dir=str(builder.data_dir_root), config=builder.builder_config)
 
 
 def builder_au_names(builder: tfds.core.DatasetBuilder) -> list[str]:
@@ -113,14 +155,72 @@ def split_size(builder: tfds.core.DatasetBuilder, split: str) -> int:
     return int(builder.info.splits[split].num_examples)
 
 
-def _selector(au_positions: Sequence[int], label_key: str):
+def _parse_spec(builder: tfds.core.DatasetBuilder, keys: Sequence[str]) -> dict:
+    """``tf.io.parse_example`` spec of ``keys``, as TFDS serializes them.
+
+    TFDS writes strings/bytes as bytes lists, integers and booleans as int64
+    lists and floats as float lists, one flat list per feature.
+    """
+    info = builder.info.features.get_serialized_info()
+    spec = {}
+    for key in keys:
+        if key not in info:
+            raise ValueError(f"dataset {builder.info.full_name} has no feature {key!r}; "
+                             f"it has {sorted(info)}")  # fmt: skip
+        t = info[key]
+        dtype = tf.as_dtype(t.tf_dtype)
+        wire = tf.string if dtype == tf.string else tf.float32 if dtype.is_floating else tf.int64
+        spec[key] = tf.io.FixedLenFeature(list(t.shape), wire)
+    return spec
+
+
+def read_records(
+    builder: tfds.core.DatasetBuilder, split: str, *, shuffle_files: bool = False, seed: int = 0
+) -> tf.data.Dataset:
+    """Serialized examples of a split, straight from its TFRecord shards.
+
+    Honours any TFDS split spec (``"train[:90%]"``, ``"SN001+SN002"``) through
+    the split's file instructions. In file order when ``shuffle_files`` is
+    False (the same order as ``builder.as_dataset(shuffle_files=False)``);
+    otherwise the shard order is reshuffled every epoch and 8 shards are
+    read in parallel.
+    """
+    instructions = builder.info.splits[split].file_instructions
+    files = tf.data.Dataset.from_tensor_slices((
+        [str(f.filename) for f in instructions],
+        tf.constant([f.skip for f in instructions], tf.int64),
+        tf.constant([f.take for f in instructions], tf.int64),
+    ))  # fmt: skip
+
+    def shard(filename: tf.Tensor, skip: tf.Tensor, take: tf.Tensor) -> tf.data.Dataset:
+        return tf.data.TFRecordDataset(filename, buffer_size=1 << 20).skip(skip).take(take)
+
+    if not shuffle_files or len(instructions) == 1:
+        records = files.flat_map(shard)
+    else:
+        files = files.shuffle(len(instructions), seed=seed, reshuffle_each_iteration=True)
+        records = files.interleave(shard, cycle_length=min(8, len(instructions)), block_length=16,
+                                   num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)  # fmt: skip
+    count = builder.info.splits[split].num_examples
+    return records.apply(tf.data.experimental.assert_cardinality(count))
+
+
+def _batch_decoder(builder: tfds.core.DatasetBuilder, au_positions: Sequence[int], label_key: str):
+    """A function: serialized batch → ``(uint8 [b, S, S, 1] faces, float32 0/1 labels)``."""
+    spec = _parse_spec(builder, ("image", label_key))
+    shape = builder.info.features["image"].shape
+    if len(shape) != 3 or builder.info.features["image"].np_dtype != np.uint8:
+        raise ValueError(f"dataset {builder.info.full_name}: expected a raw uint8 [S, S, C] "
+                         f"'image' feature, got {builder.info.features['image']!r}")  # fmt: skip
     positions = tf.constant(list(au_positions), tf.int32)
 
-    def select(example: dict) -> tuple[tf.Tensor, tf.Tensor]:
-        labels = tf.gather(example[label_key], positions)
-        return example["image"], tf.cast(labels > 0, tf.float32)
+    def decode(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        example = tf.io.parse_example(serialized, spec)
+        images = tf.reshape(tf.io.decode_raw(example["image"], tf.uint8), [-1, *shape])
+        labels = tf.gather(example[label_key], positions, axis=1)
+        return images, tf.cast(labels > 0, tf.float32)
 
-    return select
+    return decode
 
 
 def make_dataset(
@@ -136,8 +236,13 @@ def make_dataset(
     cache: bool = True,
     shuffle_buffer: int = 4096,
     augment_params: augment.AugmentParams | None = augment.PAPER_AUGMENTATION,
+    input_context: tf.distribute.InputContext | None = None,
 ) -> tf.data.Dataset:
     """Build the ``(images, labels)`` dataset of one split.
+
+    Everything after reading works on whole batches: one ``parse_example``,
+    one ``decode_raw`` (faces are stored as raw bytes) and one projective
+    warp per batch, with several batches in flight.
 
     Args:
         builder: a prepared AU builder.
@@ -151,10 +256,15 @@ def make_dataset(
             pretrain set also has ``aus_true``).
         seed: seeds file order, shuffling and augmentation.
         image_size: side of the network input.
-        cache: keep decoded examples in memory after the first pass.
+        cache: keep the split's serialized examples in memory after the first
+            pass (about ``S² + 200`` bytes a face; turn off for sets larger
+            than RAM).
         shuffle_buffer: examples in the shuffle buffer (training only).
         augment_params: augmentation ranges (training only); ``None`` trains
             on the plain crops.
+        input_context: given by ``distribute_datasets_from_function`` on each
+            worker: read only this input pipeline's share of the examples
+            and batch them per replica (``batch_size`` is then global).
 
     Returns:
         Batches of ``float32 [b, image_size, image_size, 1]`` images scaled to
@@ -167,31 +277,34 @@ def make_dataset(
     positions = au_indices(list(au_names) if au_names else available, available)
     if split_size(builder, split) == 0:
         raise ValueError(f"split {split!r} of {builder.info.full_name} is empty")
-    read_config = tfds.ReadConfig(shuffle_seed=seed, try_autocache=False)
-    ds = builder.as_dataset(split=split, shuffle_files=training, read_config=read_config)
-    ds = ds.map(_selector(positions, label_key), num_parallel_calls=tf.data.AUTOTUNE)
+    decode = _batch_decoder(builder, positions, label_key)
+    ds = read_records(builder, split, shuffle_files=training, seed=seed)
+    if input_context is not None:
+        ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+        batch_size = input_context.get_per_replica_batch_size(batch_size)
+        seed = seed + 7919 * input_context.input_pipeline_id  # other augmentations per worker
     if cache:
         ds = ds.cache()
-    if training:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-        ds = ds.repeat()
-        ds = ds.batch(batch_size, drop_remainder=True, num_parallel_calls=tf.data.AUTOTUNE)
+    if not training:
+        ds = ds.batch(batch_size)
 
-        def aug(index: tf.Tensor, batch: tuple[tf.Tensor, tf.Tensor]):
-            images, labels = batch
-            if augment_params is None:
-                return augment.eval_batch(images, image_size), labels
-            batch_seed = tf.stack([tf.constant(seed, tf.int64), index])
-            return augment.augment_batch(images, batch_seed, image_size, augment_params), labels
+        def resize(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            images, labels = decode(serialized)
+            return augment.eval_batch(images, image_size), labels
 
-        ds = ds.enumerate().map(aug, num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        ds = ds.batch(batch_size, num_parallel_calls=tf.data.AUTOTUNE)
-        ds = ds.map(
-            lambda images, labels: (augment.eval_batch(images, image_size), labels),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    return ds.prefetch(tf.data.AUTOTUNE)
+        return ds.map(resize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+    ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.batch(batch_size, drop_remainder=True).enumerate()
+
+    def aug(index: tf.Tensor, serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        images, labels = decode(serialized)
+        if augment_params is None:
+            return augment.eval_batch(images, image_size), labels
+        batch_seed = tf.stack([tf.constant(seed, tf.int64), index])
+        return augment.augment_batch(images, batch_seed, image_size, augment_params), labels
+
+    return ds.map(aug, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def collect_labels(
@@ -203,14 +316,13 @@ def collect_labels(
 
     Returns:
         ``{key: array}`` with one row per example, in the same order as
-        ``make_dataset(..., training=False)`` yields them.
+        ``make_dataset(..., training=False)`` yields them. Text features come
+        back as ``bytes``.
     """
-    decoders = {"image": tfds.decode.SkipDecoding()}
-    ds = builder.as_dataset(split=split, shuffle_files=False, decoders=decoders,
-                            read_config=tfds.ReadConfig(try_autocache=False))
-    ds = ds.map(lambda ex: {k: ex[k] for k in keys}).batch(4096)
+    spec = _parse_spec(builder, keys)
+    ds = read_records(builder, split).batch(4096).map(lambda s: tf.io.parse_example(s, spec))
     parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-    for batch in tfds.as_numpy(ds):
+    for batch in ds.as_numpy_iterator():
         for k in keys:
             parts[k].append(batch[k])
     return {k: np.concatenate(v) if v else np.zeros((0,)) for k, v in parts.items()}

@@ -110,8 +110,11 @@ def build_model(config: FinetuneConfig, au_names: list[str]) -> Any:
     return with_new_head(base, au_names)
 
 
-def resolve_data(config: FinetuneConfig) -> Any:
-    """Prepare the synthetic ``disfa`` config or the real ``disfa`` builder."""
+def resolve_data(config: FinetuneConfig, wait: bool = False) -> Any:
+    """Prepare the synthetic ``disfa`` config or the real ``disfa`` builder.
+
+    ``wait``: let another process (the chief) prepare it; see ``data.prepare``.
+    """
     from keras_au import data
 
     dataset = config.dataset
@@ -120,20 +123,21 @@ def resolve_data(config: FinetuneConfig) -> Any:
     tfds_dir = data.tfds_dir_for(config.data_dir, config.tfds_dir)
     if dataset == "synthetic":
         return data.synthetic_builder("disfa", tfds_dir, frames_per_subject=config.synthetic_frames,
-                                      seed=config.synthetic_seed)
+                                      seed=config.synthetic_seed, wait=wait)
     manual = data.seed_layout_dir(config.data_dir, "fine_tune_images", "fold*_*.csv")
-    return data.manual_builder("disfa", manual, tfds_dir)
+    return data.manual_builder("disfa", manual, tfds_dir, wait=wait)
 
 
-def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
+def run_fold(config: FinetuneConfig, fold: int, builder: Any, execution: Any) -> dict[str, Any]:
     """Fine-tune and evaluate one fold; write its run directory.
 
     Returns:
-        The fold's metrics (also written to ``fold{k}/metrics.json``).
+        The fold's metrics (also written to ``fold{k}/metrics.json``); ``{}``
+        on a worker other than the chief, which scores nothing.
     """
     import keras
 
-    from keras_au import aus, data, metrics, train
+    from keras_au import aus, data, loop, metrics, train
     from keras_au.augment import PAPER_AUGMENTATION
 
     available_aus = data.builder_au_names(builder)
@@ -141,23 +145,27 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
     aus.au_indices(au_names, available_aus)  # raises naming AUs the dataset lacks
     plan = plan_fold(fold, config.scheme, list(builder.info.splits), config.validation_subjects)
     run_config = {**config.to_dict(), "fold": fold, "subjects": dataclasses.asdict(plan)}
-    run_dir, resuming = train.prepare_run_dir(Path(config.model_dir) / f"fold{fold}", run_config)
+    fold_dir = Path(config.model_dir) / f"fold{fold}"
+    run_dir, resuming = train.prepare_run_dir(execution.work_dir(fold_dir), run_config)
     split = {k: folds.split_spec(getattr(plan, k)) for k in ("train", "validation", "test")}
     n_train = data.split_size(builder, split["train"])
-    steps = config.steps_per_epoch or max(1, n_train // config.batch_size)
+    batch = execution.global_batch
+    steps = config.steps_per_epoch or max(1, n_train // batch)
     log.info("fold %d: train %s (%d frames), validation %s, test %s", fold,
              ",".join(plan.train), n_train, ",".join(plan.validation), ",".join(plan.test))
     common = {"au_names": au_names, "cache": config.cache, "seed": config.seed}
-    train_ds = data.make_dataset(builder, split["train"], config.batch_size, training=True,
-                                 shuffle_buffer=config.shuffle_buffer,
+
+    def train_fn(context: Any = None) -> Any:
+        return data.make_dataset(builder, split["train"], batch, training=True,
+                                 shuffle_buffer=config.shuffle_buffer, input_context=context,
                                  augment_params=PAPER_AUGMENTATION if config.augment else None,
-                                 **common)
-    val_ds = data.make_dataset(builder, split["validation"], config.batch_size, training=False,
-                               **common)
+                                 **common)  # fmt: skip
+
+    val_ds = data.make_dataset(builder, split["validation"], batch, training=False, **common)
     loss = _loss(config, builder, split["train"], au_names, available_aus)
 
     keras.utils.set_random_seed(config.seed)
-    strategy = train.choose_strategy(config.strategy)
+    strategy = execution.strategy
     with strategy.scope():
         model = build_model(config, au_names)
     phases = parse_phases(config.phases)
@@ -175,27 +183,30 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any) -> dict[str, Any]:
             continue
         with strategy.scope():
             model.set_trainable_blocks(blocks)
-            train.compile_model(model, phase.learning_rate, config.beta_1, loss=loss)
+            train.compile_model(model, phase.learning_rate * execution.lr_factor, config.beta_1,
+                                loss=loss, jit=execution.jit)  # fmt: skip
         log.info("phase %d: training %s for %d epoch(s) at lr %g (%d trainable weights)",
                  i, "+".join(blocks), phase.epochs, phase.learning_rate,
                  len(model.trainable_weights))
-        callbacks = train.make_callbacks(run_dir, config.monitor, config.batch_size, steps,
+        callbacks = train.make_callbacks(run_dir, config.monitor, batch, steps,
                                          backup_name=f"phase{i}")
         model._initial_epoch = None  # noqa: SLF001 - BackupAndRestore leaves it set across fits
-        model.fit(train_ds, validation_data=val_ds, initial_epoch=epoch,
-                  epochs=epoch + phase.epochs, steps_per_epoch=steps, callbacks=callbacks,
-                  verbose=config.verbose, shuffle=False)
+        loop.fit(model, train_fn, val_ds, execution, initial_epoch=epoch,
+                 epochs=epoch + phase.epochs, steps_per_epoch=steps, callbacks=callbacks,
+                 verbose=config.verbose)  # fmt: skip
         model.save_weights(done_marker)
         epoch += phase.epochs
     train_seconds = time.perf_counter() - started
+    if not execution.is_chief:  # the chief chooses thresholds, scores and reports
+        execution.finish(fold_dir)
+        return {}
 
-    with strategy.scope():
-        best = keras.models.load_model(run_dir / train.BEST_MODEL, compile=False)
+    best = execution.load_model(run_dir / train.BEST_MODEL)
     thresholds = metrics.best_thresholds(*train.predict_with_labels(best, val_ds))
     best.thresholds = [float(t) for t in thresholds]
     best.set_trainable_blocks(best.block_names)  # saved unfrozen, whatever phase it came from
     best.save(run_dir / train.BEST_MODEL)
-    test_ds = data.make_dataset(builder, split["test"], config.batch_size, training=False,
+    test_ds = data.make_dataset(builder, split["test"], batch, training=False,
                                 au_names=au_names, cache=False)
     y_test, p_test = train.predict_with_labels(best, test_ds)
     results = metrics.evaluate_predictions(y_test, p_test, au_names)
@@ -231,14 +242,17 @@ def _loss(config: FinetuneConfig, builder: Any, split: str, au_names: list[str],
 
 def run_finetuning(config: FinetuneConfig) -> dict[str, Any]:
     """Run one fold, or all three and the cross-validation summary."""
-    from keras_au import cv_report, train
+    from keras_au import cv_report, distribute, train
 
     train.setup_logging(config.verbose)
     config.validate()
-    builder = resolve_data(config)
+    execution = distribute.setup_from(config)  # before any other TensorFlow work
+    builder = resolve_data(config, wait=not execution.is_chief)
     if str(config.fold) != "all":
-        return run_fold(config, int(config.fold), builder)
-    per_fold = {k: run_fold(config, k, builder) for k in sorted(folds.paper_folds())}
+        return run_fold(config, int(config.fold), builder, execution)
+    per_fold = {k: run_fold(config, k, builder, execution) for k in sorted(folds.paper_folds())}
+    if not execution.is_chief:
+        return {}
     return cv_report.write_summary(Path(config.model_dir), per_fold, config)
 
 

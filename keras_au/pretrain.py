@@ -38,8 +38,10 @@ class PretrainData:
     extra_label_keys: tuple[str, ...] = ()
 
 
-def resolve_data(config: PretrainConfig) -> PretrainData:
+def resolve_data(config: PretrainConfig, wait: bool = False) -> PretrainData:
     """Pick, prepare and split the dataset a config asks for.
+
+    ``wait``: let another process (the chief) prepare it; see ``data.prepare``.
 
     Raises:
         ValueError: for a missing data dir or one without the seed layout.
@@ -54,11 +56,11 @@ def resolve_data(config: PretrainConfig) -> PretrainData:
         builder = data.synthetic_builder(
             "pretrain", tfds_dir, num_train=config.synthetic_train,
             num_validation=config.synthetic_validation, num_test=config.synthetic_test,
-            seed=config.synthetic_seed)
+            seed=config.synthetic_seed, wait=wait)
         return PretrainData(builder, "train", config.val_split or "validation", "test",
                             data.builder_au_names(builder), ("aus_true",))
     manual = data.seed_layout_dir(config.data_dir, "pre_train_images", "*_label.csv")
-    builder = data.manual_builder("ms_celeb_au", manual, tfds_dir)
+    builder = data.manual_builder("ms_celeb_au", manual, tfds_dir, wait=wait)
     splits = builder.info.splits
     if "train" not in splits or "test" not in splits:
         raise ValueError(
@@ -77,44 +79,51 @@ def run_pretraining(config: PretrainConfig) -> dict[str, Any]:
     """
     import keras
 
-    from keras_au import data, metrics, train
+    from keras_au import data, distribute, loop, metrics, train
     from keras_au.augment import PAPER_AUGMENTATION
     from keras_au.model import build_aunet
 
     train.setup_logging(config.verbose)
     config.validate()
+    execution = distribute.setup_from(config)  # before any other TensorFlow work
     keras.utils.set_random_seed(config.seed)
-    run_dir, resuming = train.prepare_run_dir(config.model_dir, config.to_dict())
+    run_dir, resuming = train.prepare_run_dir(execution.work_dir(config.model_dir),
+                                              config.to_dict())  # fmt: skip
     started = time.perf_counter()
-    ds_info = resolve_data(config)
+    ds_info = resolve_data(config, wait=not execution.is_chief)
     prep_seconds = time.perf_counter() - started
     n_train = data.split_size(ds_info.builder, ds_info.train_split)
-    steps = config.steps_per_epoch or max(1, n_train // config.batch_size)
+    batch = execution.global_batch
+    steps = config.steps_per_epoch or max(1, n_train // batch)
     log.info("%s: %d training images, %d steps of %d per epoch%s",
-             ds_info.builder.info.full_name, n_train, steps, config.batch_size,
+             ds_info.builder.info.full_name, n_train, steps, batch,
              " (resuming)" if resuming else "")
 
     common = {"au_names": ds_info.au_names, "cache": config.cache, "seed": config.seed}
-    train_ds = data.make_dataset(ds_info.builder, ds_info.train_split, config.batch_size,
-                                 training=True, shuffle_buffer=config.shuffle_buffer,
-                                 augment_params=PAPER_AUGMENTATION if config.augment else None,
-                                 **common)
-    val_ds = data.make_dataset(ds_info.builder, ds_info.val_split, config.batch_size,
-                               training=False, **common)
-    strategy = train.choose_strategy(config.strategy)
-    with strategy.scope():
-        model = build_aunet(config.architecture, ds_info.au_names)
-        schedule = train.StepSchedule(config.learning_rates, config.lr_boundaries, steps,
-                                      config.warmup_epochs)
-        train.compile_model(model, schedule, config.beta_1)
-    callbacks = train.make_callbacks(run_dir, config.monitor, config.batch_size, steps)
-    fit_started = time.perf_counter()
-    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps,
-              callbacks=callbacks, verbose=config.verbose, shuffle=False)
-    train_seconds = time.perf_counter() - fit_started
 
-    with strategy.scope():
-        best = keras.models.load_model(run_dir / train.BEST_MODEL)
+    def train_fn(context: Any = None) -> Any:
+        return data.make_dataset(ds_info.builder, ds_info.train_split, batch, training=True,
+                                 shuffle_buffer=config.shuffle_buffer, input_context=context,
+                                 augment_params=PAPER_AUGMENTATION if config.augment else None,
+                                 **common)  # fmt: skip
+
+    val_ds = data.make_dataset(ds_info.builder, ds_info.val_split, batch, training=False,
+                               **common)  # fmt: skip
+    with execution.strategy.scope():
+        model = build_aunet(config.architecture, ds_info.au_names)
+        rates = [lr * execution.lr_factor for lr in config.learning_rates]
+        schedule = train.StepSchedule(rates, config.lr_boundaries, steps, config.warmup_epochs)
+        train.compile_model(model, schedule, config.beta_1, jit=execution.jit)
+    callbacks = train.make_callbacks(run_dir, config.monitor, batch, steps)
+    fit_started = time.perf_counter()
+    loop.fit(model, train_fn, val_ds, execution, epochs=config.epochs, steps_per_epoch=steps,
+             callbacks=callbacks, verbose=config.verbose)  # fmt: skip
+    train_seconds = time.perf_counter() - fit_started
+    if not execution.is_chief:  # the chief scores and reports
+        execution.finish(config.model_dir)
+        return {}
+
+    best = execution.load_model(run_dir / train.BEST_MODEL)
     results = score_split(best, ds_info, config)
     results.update(
         dataset=ds_info.builder.info.full_name, train_split=ds_info.train_split,

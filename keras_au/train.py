@@ -1,4 +1,4 @@
-"""Shared training machinery: strategy, run directory, schedule, callbacks, fit.
+"""Shared training machinery: run directory, schedule, loss, compile, callbacks.
 
 ``pretrain`` and ``finetune`` differ only in the model they build and the
 data they read; everything about *how* a Keras model is trained lives here.
@@ -36,24 +36,6 @@ def setup_logging(verbose: int = 1) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     logging.getLogger("keras_au").setLevel(level)
     logging.getLogger("absl").setLevel(logging.WARNING)
-
-
-def choose_strategy(name: str = "auto") -> tf.distribute.Strategy:
-    """Return the ``tf.distribute`` strategy for ``name``.
-
-    ``auto`` picks MirroredStrategy over all GPUs when there are several,
-    else the default (single-device) strategy.
-    """
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "auto":
-        name = "mirrored" if len(gpus) > 1 else "default"
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "one_device":
-        return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
-    if name == "default":
-        return tf.distribute.get_strategy()
-    raise ValueError(f"unknown strategy {name!r}; expected auto, one_device or mirrored")
 
 
 def prepare_run_dir(model_dir: str | Path, config: dict[str, Any]) -> tuple[Path, bool]:
@@ -152,21 +134,32 @@ class WeightedBinaryCrossentropy(keras.losses.Loss):
         return {**super().get_config(), "pos_weight": self.pos_weight}
 
 
+def au_metrics(num_aus: int) -> list[keras.metrics.Metric]:
+    """The metrics every keras_au training logs: macro F1 at 0.5 and multi-label AUC."""
+    return [
+        keras.metrics.F1Score(average="macro", threshold=0.5, name="macro_f1"),
+        keras.metrics.AUC(multi_label=True, num_labels=num_aus, name="auc"),
+    ]
+
+
 def compile_model(
     model: keras.Model,
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
     beta_1: float = 0.9,
     loss: keras.losses.Loss | None = None,
+    jit: bool = False,
 ) -> None:
-    """Compile for multi-label AU training: Adam, binary cross-entropy, macro F1 and AUC."""
-    n = model.output_shape[-1]
+    """Compile for multi-label AU training: Adam, binary cross-entropy, :func:`au_metrics`.
+
+    Under the ``mixed_float16`` policy Keras wraps the optimizer in a
+    ``LossScaleOptimizer`` (dynamic loss scaling). ``jit`` compiles the
+    training step with XLA.
+    """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1),
         loss=loss or keras.losses.BinaryCrossentropy(),
-        metrics=[
-            keras.metrics.F1Score(average="macro", threshold=0.5, name="macro_f1"),
-            keras.metrics.AUC(multi_label=True, num_labels=n, name="auc"),
-        ],
+        metrics=au_metrics(model.output_shape[-1]),
+        jit_compile=jit,
     )
 
 
