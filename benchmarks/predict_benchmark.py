@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -29,6 +28,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from common import machine
 
 from keras_au.synth.generate import pretrain_example
 
@@ -47,32 +47,6 @@ def make_video(path: Path, frames: int, fps: float = 25.0, side: int = 200) -> P
         writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
     writer.release()
     return path
-
-
-def machine() -> dict[str, Any]:
-    """Hardware and library details recorded with the figures."""
-    import keras
-    import tensorflow as tf
-
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_model": cpu,
-        "load_average_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "opencv": cv2.__version__,
-        "gpus": len(tf.config.list_physical_devices("GPU")),
-    }
 
 
 def model_file(arch: str, folder: Path, dtype_policy: str = "float32") -> Path:
@@ -160,7 +134,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         "# keras_au predict benchmark", "",
         f"{m['cpu_count']} CPUs ({m['cpu_model']}), load average {m['load_average_1m']:.2f} at "
-        f"start; TensorFlow {m['tensorflow']}, Keras {m['keras']}, OpenCV {m['opencv']}, "
+        f"start; TensorFlow {m['tensorflow']}, Keras {m['keras']}, OpenCV {result['opencv']}, "
         f"GPUs: {m['gpus']}. Medians of repeats; {result['mode']} mode.", "",
         f"res10 SSD face detection on one 640×480 frame: {result['ssd_ms']:.1f} ms", "",
         "## End to end (640×480 single-face video, SSD, batch 32)", "",
@@ -185,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     frames, repeats, model_repeats = (50, 2, 3) if args.quick else (150, 3, 7)
-    result: dict[str, Any] = {"mode": "quick" if args.quick else "full", "machine": machine()}
+    result: dict[str, Any] = {"mode": "quick" if args.quick else "full", "machine": machine(),
+                              "opencv": cv2.__version__}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         video = make_video(folder / "bench.avi", frames)

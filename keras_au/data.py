@@ -19,6 +19,7 @@ two CPU cores feed tens of thousands of faces a second
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ from keras_au.aus import au_indices
 
 log = logging.getLogger(__name__)
 
+#: Faces augmented per call in training (batches are split after).
+AUGMENT_GROUP = 256
 #: Where prepared TFRecords go when neither ``--tfds-dir`` nor ``-d`` says.
 DEFAULT_TFDS_DIR = Path("data") / "tfds"
 
@@ -295,7 +298,10 @@ def make_dataset(
         return ds.map(resize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
     ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(batch_size, drop_remainder=True).enumerate()
+    # Small batches are augmented in groups (≥ 256 faces a call) and split
+    # again: per-call overhead, not pixels, limits small batches.
+    group = batch_size * max(1, math.ceil(AUGMENT_GROUP / batch_size))
+    ds = ds.batch(group, drop_remainder=True).enumerate()
 
     def aug(index: tf.Tensor, serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         images, labels = decode(serialized)
@@ -304,7 +310,10 @@ def make_dataset(
         batch_seed = tf.stack([tf.constant(seed, tf.int64), index])
         return augment.augment_batch(images, batch_seed, image_size, augment_params), labels
 
-    return ds.map(aug, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(aug, num_parallel_calls=tf.data.AUTOTUNE)
+    if group != batch_size:
+        ds = ds.rebatch(batch_size)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def collect_labels(

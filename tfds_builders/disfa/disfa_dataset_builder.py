@@ -19,6 +19,11 @@ present; ``missing_files`` (absent fold CSVs); ``label_values``
 (``presence``/``intensity``/``mixed``: each CSV holds intensities when any of
 its values exceeds 1, else 0/1 presence); ``skipped`` / ``skipped_count`` — every
 CSV row left out (image missing or undecodable), with file, line and reason.
+
+Generation runs in-process, or on Apache Beam when the download config sets
+``beam_runner`` / ``beam_options`` (``tfds build … --beam_pipeline_options=…``);
+both give the same examples and the same skip report (see
+``tfds_builders.beam_support``).
 """
 
 from __future__ import annotations
@@ -31,11 +36,12 @@ import tensorflow_datasets as tfds
 from etils import epath
 
 try:
-    from keras_au import aus, faces, label_csv
+    from keras_au import aus, label_csv
 except ImportError:  # `tfds build tfds_builders/disfa` from a source checkout
     sys.path.insert(0, str(epath.Path(__file__).resolve().parents[2]))
-    from keras_au import aus, faces, label_csv
+    from keras_au import aus, label_csv
 
+from tfds_builders.beam_support import RowExamplesMixin, table_rows  # noqa: E402
 from tfds_builders.face_configs import RAW_FACES_NOTE, face_feature, face_image_configs  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -46,7 +52,7 @@ _INTENSITY_COLUMNS = [label_csv.intensity_column(au) for au in aus.DISFA_AUS]
 CAMERAS = ["left", "right"]
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(RowExamplesMixin, tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for DISFA frames in the paper's fine_tune_images layout."""
 
     VERSION = tfds.core.Version("2.0.0")
@@ -121,54 +127,26 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             tables.append(table)
         table = label_csv.merge_labels(tables, _AU_COLUMNS + _INTENSITY_COLUMNS)
         available = {p.name for p in manual.iterdir()}
-        found = table["image"].isin(available).to_numpy(dtype=bool)
-        for row in table[~found].itertuples():
-            self._skip(row, "image file not found")
-        if (~found).sum():
-            log.warning("disfa: %d labelled frames have no image file (skipped, listed in "
-                        "metadata.json 'skipped')", int((~found).sum()))  # fmt: skip
-        table = table[found]
+        table = self._drop_missing_images(table, available, lambda row: str(row.subject))
         subjects = sorted(table["subject"].unique().tolist())
         meta = self.info.metadata
         meta.update(subjects=subjects, folds=fold_lists, missing_files=missing,
                     label_values="mixed" if len(kinds) > 1 else "".join(kinds))  # fmt: skip
         return {
-            subject: self._generate_examples(manual, table[table["subject"] == subject])
+            subject: self._generate_examples(
+                manual, table_rows(table[table["subject"] == subject], subject, _features), subject
+            )
             for subject in subjects
         }
 
-    def _skip(self, row, reason: str) -> None:
-        meta = self.info.metadata
-        meta["skipped"].append({"split": str(row.subject), "file": str(row.source),
-                                "line": int(row.line), "image": str(row.image),
-                                "reason": reason})  # fmt: skip
-        meta["skipped_count"] = len(meta["skipped"])
 
-    def _generate_examples(self, manual: epath.Path, table):
-        size = self.builder_config.image_size
-        skipped = 0
-        for row in table.itertuples():
-            try:
-                image = faces.decode_image((manual / row.image).read_bytes(), row.image)
-                face = faces.crop_square(image, (row.left, row.top, row.right, row.bottom), size)
-            except ValueError as err:
-                self._skip(row, str(err))
-                skipped += 1
-                continue
-            yield (
-                row.image,
-                {
-                    "image": face[:, :, None],
-                    "aus": np.array([getattr(row, c) for c in _AU_COLUMNS], dtype=np.uint8),
-                    "intensity": np.array(
-                        [getattr(row, c) for c in _INTENSITY_COLUMNS], dtype=np.int8
-                    ),  # fmt: skip
-                    "subject": row.subject,
-                    "camera": row.camera,
-                    "frame": int(row.frame),
-                    "file_name": row.image,
-                },
-            )
-        if skipped:
-            log.warning("disfa: skipped %d unreadable frames (see metadata.json 'skipped')",
-                        skipped)  # fmt: skip
+def _features(row) -> dict:
+    """The features of a label row but ``image``, as JSON types (see ``beam_support.Row``)."""
+    return {
+        "aus": [int(getattr(row, c)) for c in _AU_COLUMNS],
+        "intensity": [int(getattr(row, c)) for c in _INTENSITY_COLUMNS],
+        "subject": str(row.subject),
+        "camera": str(row.camera),
+        "frame": int(row.frame),
+        "file_name": str(row.image),
+    }

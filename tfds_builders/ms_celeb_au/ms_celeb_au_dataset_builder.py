@@ -13,6 +13,11 @@ Rows that cannot be used (image missing or undecodable, box outside the
 image) are skipped, logged with a warning, and listed in the dataset's
 ``metadata.json`` (``info.metadata["skipped"]``: split, file, line, image,
 reason; ``skipped_count``). Malformed CSV rows are errors naming file and line.
+
+Generation runs in-process, or on Apache Beam when the download config sets
+``beam_runner`` / ``beam_options`` (``tfds build … --beam_pipeline_options=…``);
+both give the same examples and the same skip report (see
+``tfds_builders.beam_support``).
 """
 
 from __future__ import annotations
@@ -25,11 +30,12 @@ import tensorflow_datasets as tfds
 from etils import epath
 
 try:
-    from keras_au import aus, faces, label_csv
+    from keras_au import aus, label_csv
 except ImportError:  # `tfds build tfds_builders/ms_celeb_au` from a source checkout
     sys.path.insert(0, str(epath.Path(__file__).resolve().parents[2]))
-    from keras_au import aus, faces, label_csv
+    from keras_au import aus, label_csv
 
+from tfds_builders.beam_support import RowExamplesMixin, table_rows  # noqa: E402
 from tfds_builders.face_configs import RAW_FACES_NOTE, face_feature, face_image_configs  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -37,7 +43,7 @@ SPLIT_FILES = {"train": "train_label.csv", "test": "test_label.csv"}
 _AU_COLUMNS = list(aus.OPENFACE_AUS)
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(RowExamplesMixin, tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for the paper's noisy-label pre-training faces."""
 
     VERSION = tfds.core.Version("2.0.0")
@@ -102,46 +108,16 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             with path.open() as stream:
                 table = label_csv.read_pretrain_labels(stream, name=str(path))
             table = label_csv.merge_labels([table], ["gender", *_AU_COLUMNS])
-            found = table["image"].isin(available).to_numpy(dtype=bool)
-            for row in table[~found].itertuples():
-                self._skip(split, row, "image file not found")
-            if (~found).sum():
-                log.warning(
-                    "ms_celeb_au %s: %d rows of %s name missing images (skipped, "
-                    "listed in metadata.json 'skipped')",
-                    split,
-                    (~found).sum(),
-                    path,
-                )
-            splits[split] = self._generate_examples(manual, table[found], split)
+            table = self._drop_missing_images(table, available, split)
+            rows = table_rows(table, split, _features)
+            splits[split] = self._generate_examples(manual, rows, split)
         return splits
 
-    def _skip(self, split: str, row, reason: str) -> None:
-        meta = self.info.metadata
-        meta["skipped"].append({"split": split, "file": str(row.source), "line": int(row.line),
-                                "image": str(row.image), "reason": reason})  # fmt: skip
-        meta["skipped_count"] = len(meta["skipped"])
 
-    def _generate_examples(self, manual: epath.Path, table, split: str):
-        size = self.builder_config.image_size
-        before = self.info.metadata["skipped_count"]
-        for row in table.itertuples():
-            try:
-                image = faces.decode_image((manual / row.image).read_bytes(), row.image)
-                face = faces.crop_square(image, (row.left, row.top, row.right, row.bottom), size)
-            except ValueError as err:
-                self._skip(split, row, str(err))
-                continue
-            yield (
-                row.image,
-                {
-                    "image": face[:, :, None],
-                    "aus": np.array([getattr(row, au) for au in _AU_COLUMNS], dtype=np.uint8),
-                    "gender": int(row.gender),
-                    "file_name": row.image,
-                },
-            )
-        skipped = self.info.metadata["skipped_count"] - before
-        if skipped:
-            log.warning("ms_celeb_au %s: skipped %d rows (see metadata.json 'skipped')",
-                        split, skipped)  # fmt: skip
+def _features(row) -> dict:
+    """The features of a label row but ``image``, as JSON types (see ``beam_support.Row``)."""
+    return {
+        "aus": [int(getattr(row, au)) for au in _AU_COLUMNS],
+        "gender": int(row.gender),
+        "file_name": str(row.image),
+    }
