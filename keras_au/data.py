@@ -312,7 +312,10 @@ def make_dataset(
 
     ds = ds.map(aug, num_parallel_calls=tf.data.AUTOTUNE)
     if group != batch_size:
-        ds = ds.rebatch(batch_size)
+        ds = ds.flat_map(lambda images, labels: tf.data.Dataset.from_tensor_slices((
+            tf.reshape(images, [-1, batch_size, *images.shape[1:]]),
+            tf.reshape(labels, [-1, batch_size, labels.shape[-1]]),
+        )))  # fmt: skip
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

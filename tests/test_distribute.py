@@ -180,3 +180,16 @@ def test_auto_precision_and_jit_on_cpu():
     execution = distribute.setup("default", "fp32", True, 16, "linear")
     assert execution.jit and execution.global_batch == 16 and execution.is_chief
     assert "XLA on" in execution.describe()
+
+
+def test_multi_worker_finetune_phases_only_the_chief_writes(tmp_path):
+    run_dir = tmp_path / "ft"
+    command = [sys.executable, "-m", "keras_au.finetune", "--preset", "smoke", "--fold", "2",
+               "--from-scratch", "--strategy", "multi_worker", "--tfds-dir", str(tmp_path / "tfds"),
+               "-r", str(run_dir), "--batch-size", "4", "--verbose", "1"]
+    logs = _launch_workers(command, tmp_path)  # the chief builds the data, worker 1 waits
+    assert "Fold 2 test subjects" in logs[0] and "Fold 2 test subjects" not in logs[1]
+    fold = run_dir / "fold2"
+    assert not (fold / "workers").exists() and (fold / "metrics.json").exists()
+    with (fold / "history.csv").open() as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1]
