@@ -152,7 +152,7 @@ def _train_step(model: keras.Model, execution: Execution) -> Callable[[Any], dic
             scaled = optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply(grads, model.trainable_variables)
-        predicted = tf.cast(probs >= 0.5, tf.float32)
+        predicted = tf.cast(probs > 0.5, tf.float32)  # as keras.metrics.F1Score(threshold=0.5)
         y = tf.cast(y, tf.float32)
         return {
             "loss": loss,
