@@ -45,37 +45,17 @@ def fit(
     train_fn: DatasetFn,
     val_ds: tf.data.Dataset,
     execution: Execution,
-    *,
-    epochs: int,
-    steps_per_epoch: int,
-    callbacks: Sequence[keras.callbacks.Callback],
-    initial_epoch: int = 0,
-    verbose: int = 1,
+    **options: Any,
 ) -> keras.callbacks.History:
-    """Train ``model`` (compiled in ``execution.strategy``'s scope).
+    """Train ``model``: Keras ``fit``, or :func:`custom_fit` under ``multi_worker``.
 
-    Args:
-        model: the compiled model.
-        train_fn: ``train_fn(None)`` gives the global-batch training set for
-            ``fit``; ``train_fn(context)`` one worker's per-replica-batch shard.
-        val_ds: the validation set (global batches, read whole by each worker).
-        execution: from :func:`keras_au.distribute.setup`.
-        epochs: train until this epoch (exclusive), as ``fit``.
-        steps_per_epoch: steps of ``execution.global_batch`` examples.
-        callbacks: Keras callbacks.
-        initial_epoch: first epoch to run (a later phase of a run).
-        verbose: 0 silent, 1 progress.
-
-    Returns:
-        The run's ``History``.
+    Takes the arguments of :func:`custom_fit`.
     """
-    if not execution.multi_worker:
-        return model.fit(train_fn(None), validation_data=val_ds, epochs=epochs,
-                         initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-                         callbacks=list(callbacks), verbose=verbose, shuffle=False)  # fmt: skip
-    return custom_fit(model, train_fn, val_ds, execution, epochs=epochs,
-                      steps_per_epoch=steps_per_epoch, callbacks=callbacks,
-                      initial_epoch=initial_epoch, verbose=verbose)  # fmt: skip
+    if execution.multi_worker:
+        return custom_fit(model, train_fn, val_ds, execution, **options)
+    callbacks = list(options.pop("callbacks"))
+    return model.fit(train_fn(None), validation_data=val_ds, callbacks=callbacks, shuffle=False,
+                     **options)  # fmt: skip
 
 
 def custom_fit(
@@ -90,7 +70,23 @@ def custom_fit(
     initial_epoch: int = 0,
     verbose: int = 1,
 ) -> keras.callbacks.History:
-    """``fit`` for MultiWorkerMirroredStrategy; same arguments as :func:`fit`."""
+    """Train ``model`` (compiled in ``execution.strategy``'s scope) with a ``strategy.run`` loop.
+
+    Args:
+        model: the compiled model.
+        train_fn: ``train_fn(None)`` gives the global-batch training set for
+            ``fit``; ``train_fn(context)`` one worker's per-replica-batch shard.
+        val_ds: the validation set (global batches, read whole by each worker).
+        execution: from :func:`keras_au.distribute.setup`.
+        epochs: train until this epoch (exclusive), as ``fit``.
+        steps_per_epoch: steps of ``execution.global_batch`` examples.
+        callbacks: Keras callbacks.
+        initial_epoch: first epoch to run (a later phase of a run).
+        verbose: 0 silent, 1 a log line per epoch.
+
+    Returns:
+        The run's ``History``.
+    """
     strategy = execution.strategy
     if execution.jit:
         log.warning("--jit is not applied by the multi-worker training loop")
