@@ -163,7 +163,7 @@ def bench_matmul(n: int, dtype: str, repeats: int) -> float:
     a = tf.cast(a, dtype)
     matmul = tf.function(lambda x: tf.matmul(x, x))
     matmul(a).numpy()
-    reps = max(3, int(2e11 / (2 * n**3)))  # ~0.2 TFLOP a repeat
+    reps = max(3, min(200, int(2e11 / (2 * n**3))))  # ~0.2 TFLOP a repeat (big n)
 
     def run() -> None:
         out = a
