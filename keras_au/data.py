@@ -178,7 +178,12 @@ def _parse_spec(builder: tfds.core.DatasetBuilder, keys: Sequence[str]) -> dict:
 
 
 def read_records(
-    builder: tfds.core.DatasetBuilder, split: str, *, shuffle_files: bool = False, seed: int = 0
+    builder: tfds.core.DatasetBuilder,
+    split: str,
+    *,
+    shuffle_files: bool = False,
+    seed: int = 0,
+    part: tuple[int, int] | None = None,
 ) -> tf.data.Dataset:
     """Serialized examples of a split, straight from its TFRecord shards.
 
@@ -187,6 +192,16 @@ def read_records(
     False (the same order as ``builder.as_dataset(shuffle_files=False)``);
     otherwise the shard order is reshuffled every epoch and 8 shards are
     read in parallel.
+
+    Args:
+        builder: a prepared builder.
+        split: a TFDS split spec.
+        shuffle_files: reshuffle the shard order every epoch.
+        seed: seeds that shuffle.
+        part: ``(n, i)``: only the ``i``-th of ``n`` disjoint parts — whole
+            files when there are at least ``n``, so each worker of a
+            multi-worker run reads only its own files; else every ``n``-th
+            example.
     """
     instructions = builder.info.splits[split].file_instructions
     files = tf.data.Dataset.from_tensor_slices((
@@ -194,6 +209,10 @@ def read_records(
         tf.constant([f.skip for f in instructions], tf.int64),
         tf.constant([f.take for f in instructions], tf.int64),
     ))  # fmt: skip
+    by_file = part is not None and len(instructions) >= part[0]
+    if by_file:
+        files = files.shard(*part)
+        instructions = instructions[part[1]::part[0]]
 
     def shard(filename: tf.Tensor, skip: tf.Tensor, take: tf.Tensor) -> tf.data.Dataset:
         return tf.data.TFRecordDataset(filename, buffer_size=1 << 20).skip(skip).take(take)
@@ -204,8 +223,10 @@ def read_records(
         files = files.shuffle(len(instructions), seed=seed, reshuffle_each_iteration=True)
         records = files.interleave(shard, cycle_length=min(8, len(instructions)), block_length=16,
                                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)  # fmt: skip
-    count = builder.info.splits[split].num_examples
-    return records.apply(tf.data.experimental.assert_cardinality(count))
+    if part is None:
+        count = builder.info.splits[split].num_examples
+        return records.apply(tf.data.experimental.assert_cardinality(count))
+    return records if by_file else records.shard(*part)
 
 
 def _batch_decoder(builder: tfds.core.DatasetBuilder, au_positions: Sequence[int], label_key: str):
@@ -281,10 +302,12 @@ def make_dataset(
     if split_size(builder, split) == 0:
         raise ValueError(f"split {split!r} of {builder.info.full_name} is empty")
     decode = _batch_decoder(builder, positions, label_key)
-    ds = read_records(builder, split, shuffle_files=training, seed=seed)
+    part = None
     if input_context is not None:
-        ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+        part = (input_context.num_input_pipelines, input_context.input_pipeline_id)
         batch_size = input_context.get_per_replica_batch_size(batch_size)
+    ds = read_records(builder, split, shuffle_files=training, seed=seed, part=part)
+    if input_context is not None:
         seed = seed + 7919 * input_context.input_pipeline_id  # other augmentations per worker
     if cache:
         ds = ds.cache()

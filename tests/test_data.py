@@ -86,3 +86,15 @@ def test_input_context_shards_examples_between_workers(builder):
         assert x.shape[0] == 2  # per-replica batch: 4 global / 2 replicas
         seen.append(np.asarray(x))
     assert not np.array_equal(seen[0], seen[1])  # different examples on each worker
+
+
+@pytest.mark.parametrize("parts", [2, 30])
+def test_parts_are_disjoint_and_cover_the_split(disfa_builder, parts):
+    split = "+".join(f"SN00{i}" for i in range(1, 10))  # 9 files
+    every = data.collect_labels(disfa_builder, split, ("file_name",))["file_name"]
+    seen = []
+    for i in range(parts):
+        records = data.read_records(disfa_builder, split, part=(parts, i))
+        seen += [r for r in records.as_numpy_iterator()]
+    # by whole files when there are enough of them, else by example
+    assert len(seen) == len(set(seen)) == len(every)
