@@ -159,11 +159,12 @@ def augment_batch(
 
     uint8 faces are warped in uint8, the training pipeline's hot spot; the
     op truncates, so half a gray level is added back to centre the rounding
-    error (±0.5 of 255) on zero.
+    error (±0.5 of 255) on zero; 255 stays 255.
     """
     p = sample_params(tf.shape(images)[0], seed, params)
     if images.dtype == tf.uint8:
-        return normalize(tf.cast(warp(images, p, output_size, tf.uint8), tf.float32) + 0.5)
+        warped = tf.cast(warp(images, p, output_size, tf.uint8), tf.float32)
+        return normalize(tf.minimum(warped + 0.5, 255.0))  # stays within [-1, 1]
     return normalize(warp(images, p, output_size))
 
 

@@ -82,14 +82,14 @@ class ExecutionConfig(RunConfig):
     See :mod:`keras_au.distribute`: ``strategy`` (``TF_CONFIG`` for
     ``multi_worker``), ``precision`` (``auto`` = bf16 on recent GPUs, fp16 on
     older ones, fp32 on CPU), ``jit`` (XLA; ``None`` = on for one GPU only),
-    ``lr_scaling`` (learning rates × replicas for ``linear``). ``batch_size``
+    ``lr_scaling`` (learning rates × √replicas for ``sqrt``, × replicas for ``linear``). ``batch_size``
     of a config is per replica.
     """
 
     strategy: str = "auto"
     precision: str = "auto"
     jit: bool | None = None
-    lr_scaling: str = "linear"
+    lr_scaling: str = "sqrt"
 
     def validate_execution(self) -> None:
         """Check the execution fields; raise ``ValueError`` naming the bad one."""

@@ -5,8 +5,9 @@ grayscale face of any size) and ``aus`` (0/1 presence in the order of
 ``info.metadata["au_names"]``); this module turns a split of any of them into
 ``(images, labels)`` batches for the network:
 
-* training: TFRecord shards (interleaved, reshuffled each epoch) → cache →
-  shuffle → repeat → batch → parse + decode + the paper's augmentation on the
+* training: TFRecord shards (in file order and cached in memory, or
+  interleaved and reshuffled every epoch when not cached) → shuffle →
+  repeat → batch → parse + decode + the paper's augmentation on the
   whole batch in-graph (stateless, seeded per batch) → prefetch;
 * evaluation: the same resampling with identity parameters, in file order,
   every example exactly once.
@@ -23,6 +24,7 @@ import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -199,9 +201,9 @@ def read_records(
         shuffle_files: reshuffle the shard order every epoch.
         seed: seeds that shuffle.
         part: ``(n, i)``: only the ``i``-th of ``n`` disjoint parts — whole
-            files when there are at least ``n``, so each worker of a
-            multi-worker run reads only its own files; else every ``n``-th
-            example.
+            files when every part then holds within 5 % of the same number
+            of examples, so each worker of a multi-worker run reads only its
+            own files without over-sampling any; else every ``n``-th example.
     """
     instructions = builder.info.splits[split].file_instructions
     files = tf.data.Dataset.from_tensor_slices((
@@ -209,7 +211,7 @@ def read_records(
         tf.constant([f.skip for f in instructions], tf.int64),
         tf.constant([f.take for f in instructions], tf.int64),
     ))  # fmt: skip
-    by_file = part is not None and len(instructions) >= part[0]
+    by_file = part is not None and _balanced_by_file(instructions, part[0])
     if by_file:
         files = files.shard(*part)
         instructions = instructions[part[1]::part[0]]
@@ -227,6 +229,14 @@ def read_records(
         count = builder.info.splits[split].num_examples
         return records.apply(tf.data.experimental.assert_cardinality(count))
     return records if by_file else records.shard(*part)
+
+
+def _balanced_by_file(instructions: Sequence[Any], parts: int) -> bool:
+    """True when taking every ``parts``-th file gives parts of near-equal size."""
+    if len(instructions) < parts:
+        return False
+    sizes = [sum(f.take for f in instructions[i::parts]) for i in range(parts)]
+    return min(sizes) >= 0.95 * max(sizes)
 
 
 def _batch_decoder(builder: tfds.core.DatasetBuilder, au_positions: Sequence[int], label_key: str):
@@ -306,7 +316,9 @@ def make_dataset(
     if input_context is not None:
         part = (input_context.num_input_pipelines, input_context.input_pipeline_id)
         batch_size = input_context.get_per_replica_batch_size(batch_size)
-    ds = read_records(builder, split, shuffle_files=training, seed=seed, part=part)
+    # cached: read in file order once, shuffle examples from memory every
+    # epoch; else reshuffle the shard order every epoch while reading
+    ds = read_records(builder, split, shuffle_files=training and not cache, seed=seed, part=part)
     if input_context is not None:
         seed = seed + 7919 * input_context.input_pipeline_id  # other augmentations per worker
     if cache:

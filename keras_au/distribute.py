@@ -12,18 +12,21 @@ strategy must exist before TensorFlow runs any op) and returns an
 * ``--precision``: ``fp32``, ``bf16`` (``mixed_bfloat16``), ``fp16``
   (``mixed_float16``, dynamic loss scaling); the sigmoid head always computes
   in float32. ``auto``: bf16 on GPUs of compute capability ≥ 8.0 (A100, H100,
-  H200 …), fp16 on older GPUs, fp32 on CPU, where bf16 does not speed up
-  training.
+  H200 …), fp16 on an older single GPU (fp32 with several: Keras' loss
+  scaling checks only the first replica's gradients), fp32 on CPU (bf16
+  trains 1.4× faster on CPUs with AVX512-BF16, but CPU support varies).
 * ``--jit/--no-jit`` (XLA): default on for a single GPU, off on CPU and under
   any distribution strategy (TensorFlow's own default; XLA + MirroredStrategy
   + mixed_float16 has crashed in Keras 3, keras-team/keras#21366).
 * Batch size: ``--batch-size`` is per replica; the global batch is that ×
   the number of replicas in sync (GPUs over all workers).
-* Learning rate: ``--lr-scaling linear`` (default) multiplies every learning
-  rate by the number of replicas, i.e. by global batch / per-replica batch
-  (Goyal et al. 2017, "Accurate, Large Minibatch SGD"; pair it with
-  ``--warmup-epochs`` for many replicas); ``sqrt`` by its square root;
-  ``none`` keeps the rates as given. On one device all three are the same.
+* Learning rate: ``--lr-scaling sqrt`` (default) multiplies every learning
+  rate by the square root of the number of replicas, i.e. of global batch /
+  per-replica batch — the rule for Adam (Malladi et al. 2022, "On the SDEs
+  and Scaling Rules for Adaptive Gradient Algorithms"); ``linear`` by the
+  number itself (Goyal et al. 2017, for SGD; pair it with
+  ``--warmup-epochs``); ``none`` keeps the rates as given. On one device all
+  three are the same.
 
 Only the chief writes to the run directory. Keras callbacks do not know
 chief from worker, so every other worker runs the same code against its own
@@ -108,20 +111,18 @@ class Execution:
         """Delete this worker's scratch directory (nothing for the chief)."""
         if not self.is_chief:
             shutil.rmtree(self.work_dir(run_dir), ignore_errors=True)
-            parent = Path(run_dir) / WORKERS_DIR
-            if parent.is_dir() and not any(parent.iterdir()):
-                parent.rmdir()
+            try:  # the last worker to finish removes workers/
+                (Path(run_dir) / WORKERS_DIR).rmdir()
+            except OSError:
+                pass
 
     def load_model(self, path: str | Path) -> keras.Model:
-        """Load a ``.keras`` file for evaluation (uncompiled).
+        """Load a ``.keras`` file for evaluation: uncompiled, outside the strategy.
 
-        In the strategy's scope, so ``predict`` uses every replica; under
-        ``multi_worker`` outside it, each worker evaluating on its own.
+        Evaluation runs on one device: under MirroredStrategy,
+        ``predict_on_batch`` would return every row once per replica.
         """
-        if self.multi_worker:
-            return keras.models.load_model(path, compile=False)
-        with self.strategy.scope():
-            return keras.models.load_model(path, compile=False)
+        return keras.models.load_model(path, compile=False)
 
     def describe(self) -> str:
         """One line for the log."""
@@ -220,7 +221,7 @@ def setup(
     precision: str = "auto",
     jit: bool | None = None,
     batch_size: int = 32,
-    lr_scaling: str = "linear",
+    lr_scaling: str = "sqrt",
 ) -> Execution:
     """Create the strategy and set the precision policy; call before other TF work.
 
@@ -233,6 +234,15 @@ def setup(
     """
     chosen = choose_strategy(strategy)
     resolved = resolve_precision(precision)
+    if resolved == "fp16" and chosen.num_replicas_in_sync > 1:
+        if precision == "fp16":
+            raise ValueError(
+                f"--precision fp16 with {chosen.num_replicas_in_sync} replicas is not supported: "
+                "Keras' LossScaleOptimizer checks only the first replica's gradients for inf/NaN, "
+                "so an overflow on another replica is applied; use --precision bf16 or fp32")
+        log.warning("several replicas: fp32 instead of fp16 (Keras' loss scaling checks only "
+                    "the first replica's gradients); bf16 needs compute capability 8.0")
+        resolved = "fp32"
     set_precision(resolved)
     if jit is None:
         single = chosen.num_replicas_in_sync == 1 and not isinstance(

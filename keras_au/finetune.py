@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import logging
 import time
 from pathlib import Path
@@ -155,11 +156,12 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any, execution: Any) ->
              ",".join(plan.train), n_train, ",".join(plan.validation), ",".join(plan.test))
     common = {"au_names": au_names, "cache": config.cache, "seed": config.seed}
 
-    def train_fn(context: Any = None) -> Any:
+    def train_fn(context: Any = None, first_epoch: int = 0) -> Any:
+        # a later phase draws other batches and augmentations than the first
         return data.make_dataset(builder, split["train"], batch, training=True,
                                  shuffle_buffer=config.shuffle_buffer, input_context=context,
                                  augment_params=PAPER_AUGMENTATION if config.augment else None,
-                                 **common)  # fmt: skip
+                                 **{**common, "seed": config.seed + 1009 * first_epoch})  # fmt: skip
 
     val_ds = data.make_dataset(builder, split["validation"], batch, training=False, **common)
     loss = _loss(config, builder, split["train"], au_names, available_aus)
@@ -191,7 +193,8 @@ def run_fold(config: FinetuneConfig, fold: int, builder: Any, execution: Any) ->
         callbacks = train.make_callbacks(run_dir, config.monitor, batch, steps,
                                          backup_name=f"phase{i}")
         model._initial_epoch = None  # noqa: SLF001 - BackupAndRestore leaves it set across fits
-        loop.fit(model, train_fn, val_ds, execution, initial_epoch=epoch,
+        loop.fit(model, functools.partial(train_fn, first_epoch=epoch), val_ds, execution,
+                 initial_epoch=epoch,
                  epochs=epoch + phase.epochs, steps_per_epoch=steps, callbacks=callbacks,
                  verbose=config.verbose)  # fmt: skip
         model.save_weights(done_marker)

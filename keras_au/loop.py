@@ -18,7 +18,10 @@ history, NaN stop) and the same history columns:
   training batches in this loop);
 * validation runs on every worker over the whole validation set with the
   compiled metrics, so every worker takes the same checkpoint and
-  early-stopping decisions.
+  early-stopping decisions;
+* the workers wait for each other after validation, before any saves its
+  backup, so a worker lost mid-epoch leaves every backup at the same epoch;
+  a restart checks that all workers restored the same epoch.
 """
 
 from __future__ import annotations
@@ -103,6 +106,12 @@ def custom_fit(
     model._initial_epoch = None  # noqa: SLF001 - set by BackupAndRestore.on_train_begin
     callback_list.on_train_begin()
     epoch = model._initial_epoch or initial_epoch  # noqa: SLF001
+    agree = _agreement(strategy)
+    if not agree(epoch):
+        raise ValueError(
+            f"the workers restored different epochs from their backups (this one: {epoch}); "
+            "a worker died while the others were saving theirs. Delete every worker's "
+            "backup/ (the chief's RUN_DIR/backup, RUN_DIR/workers/*/backup) and start again")
     iterator = iter(dataset)
     while epoch < epochs and not model.stop_training:
         callback_list.on_epoch_begin(epoch)
@@ -118,6 +127,7 @@ def custom_fit(
         logs = {"loss": float(totals["loss"]) / max(1, step + 1),
                 "macro_f1": _macro_f1(totals["tp"], totals["fp"], totals["fn"])}  # fmt: skip
         logs.update({f"val_{k}": v for k, v in evaluate(val_ds).items()})
+        agree(epoch)  # barrier: no worker saves this epoch's backup before all have finished it
         if verbose:
             log.info("epoch %d/%d (%.0f s): %s", epoch + 1, epochs, time.perf_counter() - started,
                      " ".join(f"{k} {v:.4f}" for k, v in logs.items()))  # fmt: skip
@@ -125,6 +135,22 @@ def custom_fit(
         epoch += 1
     callback_list.on_train_end()
     return history
+
+
+def _agreement(strategy: tf.distribute.Strategy) -> Callable[[int], bool]:
+    """A function: does every worker hold the same int? A collective, so also a barrier."""
+
+    @tf.function
+    def moments(value: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        per_replica = strategy.run(lambda: tf.stack([value, value * value, 1.0]))
+        total = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        return total[0] / total[2], total[1] / total[2]
+
+    def agree(value: int) -> bool:
+        mean, square = moments(tf.constant(float(value)))
+        return abs(float(square) - float(mean) ** 2) < 1e-6
+
+    return agree
 
 
 def _macro_f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> float:

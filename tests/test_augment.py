@@ -99,3 +99,6 @@ def test_uint8_training_warp_matches_float_within_half_a_gray_level():
     error = (fast - exact) * augment.PIXEL_CENTER  # in gray levels
     assert np.abs(error).max() <= 0.5 + 1e-3
     assert abs(error.mean()) < 0.05  # truncation re-centred: no brightness bias
+    assert fast.max() <= 1.0 and fast.min() >= -1.0
+    white = augment.augment_batch(tf.fill([2, 96, 96, 1], tf.constant(255, tf.uint8)), tf.constant([1, 1]))
+    assert float(tf.reduce_max(white)) == 1.0

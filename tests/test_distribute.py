@@ -193,3 +193,20 @@ def test_multi_worker_finetune_phases_only_the_chief_writes(tmp_path):
     assert not (fold / "workers").exists() and (fold / "metrics.json").exists()
     with (fold / "history.csv").open() as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1]
+
+
+def test_mirrored_finetune_evaluates_every_frame_once(tmp_path):
+    script = (
+        "import sys, tensorflow as tf\n"
+        "cpu = tf.config.list_physical_devices('CPU')[0]\n"
+        "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+        "from keras_au import finetune\n"
+        "sys.exit(finetune.main(sys.argv[1:]))\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "--preset", "smoke", "--fold", "2", "--from-scratch",
+         "--strategy", "mirrored", "--batch-size", "4", "--tfds-dir", str(tmp_path / "tfds"),
+         "-r", str(tmp_path / "ft")],
+        env=_env(TF_ENABLE_ONEDNN_OPTS="0"), capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((tmp_path / "ft" / "fold2" / "metrics.json").read_text())
+    assert metrics["num_examples"] == 27  # 9 test subjects × 3 frames, each once
