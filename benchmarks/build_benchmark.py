@@ -13,16 +13,13 @@ default ``pretrain`` and ``disfa`` configs. Writes
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import tensorflow as tf
 import tensorflow_datasets as tfds
+from common import write_results
 
 from keras_au.fixtures import write_placeholder_images
 
@@ -71,17 +68,12 @@ def main(argv: list[str] | None = None) -> int:
                             "median_seconds": round(seconds, 2),
                             "rows_per_s": round(rows / seconds, 1)})
             print(results[-1], flush=True)
-    machine = {"cpus": os.cpu_count(), "python": platform.python_version(),
-               "tensorflow": tf.__version__, "tfds": tfds.__version__,
-               "platform": platform.platform(), "repeats": args.repeats}
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "build_benchmark.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2))
     lines = ["| dataset | config | rows | median s | rows/s |", "|---|---|---|---|---|"]
     lines += [f"| {r['dataset']} | {r['config']} | {r['rows']} | {r['median_seconds']} | "
               f"{r['rows_per_s']} |" for r in results]
-    (out / "build_benchmark.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(ROOT / "benchmarks" / "results", "build_benchmark",
+                  {"tfds": tfds.__version__, "repeats": args.repeats, "results": results},
+                  "\n".join(lines) + "\n")
     return 0
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
 
@@ -142,8 +143,6 @@ def bench_reference(builder: Any, sizes: Sizes) -> dict[str, Any]:
 
 def model_flops(model: Any) -> float:
     """Forward FLOPs per image (2 × multiply-adds of every Conv2D and Dense layer)."""
-    import keras
-
     flops = 0.0
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
@@ -175,32 +174,26 @@ def bench_matmul(n: int, dtype: str, repeats: int) -> float:
     return median * reps * 2 * n**3 / 1e9
 
 
-def _step_timer_class() -> type:
-    import keras
+class StepTimer(keras.callbacks.Callback):
+    """Times training steps 2…N of a ``fit``, waiting for each step's loss.
 
-    class StepTimer(keras.callbacks.Callback):
-        """Times training steps 2…N of a ``fit``, waiting for each step's loss.
+    Leaves out ``fit``'s own start and end, which on this machine now and
+    then add a second or more to a short ``fit`` whatever the input.
+    """
 
-        Leaves out ``fit``'s own start and end, which on this machine now and
-        then add a second or more to a short ``fit`` whatever the input.
-        """
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.ends: list[float] = []
 
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            self.ends: list[float] = []
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        float(logs["loss"])  # the step is done when its loss is
+        self.ends.append(time.perf_counter())
 
-        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            float(logs["loss"])  # the step is done when its loss is
-            self.ends.append(time.perf_counter())
-
-        def images_per_s(self, batch_size: int) -> float:
-            return (len(self.ends) - 1) * batch_size / (self.ends[-1] - self.ends[0])
-
-    return StepTimer
+    def images_per_s(self, batch_size: int) -> float:
+        return (len(self.ends) - 1) * batch_size / (self.ends[-1] - self.ends[0])
 
 
 def bench_training(builder: Any, sizes: Sizes, precision: str) -> dict[str, Any]:
     """``fit`` images/s: full pipeline vs one in-memory batch, alternating."""
-    import keras
     import tensorflow as tf
 
     from keras_au import aus, data, distribute, train
@@ -218,7 +211,7 @@ def bench_training(builder: Any, sizes: Sizes, precision: str) -> dict[str, Any]
     for ds in arms.values():  # trace and warm up both
         model.fit(ds, epochs=1, steps_per_epoch=3, verbose=0, shuffle=False)
     rates: dict[str, list[float]] = {k: [] for k in arms}
-    timer = _step_timer_class()()
+    timer = StepTimer()
     for _ in range(sizes.repeats):
         for name, ds in arms.items():
             model.fit(ds, epochs=1, steps_per_epoch=sizes.train_steps, verbose=0, shuffle=False,

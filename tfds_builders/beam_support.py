@@ -215,9 +215,8 @@ class RowExamplesMixin:
 
     def _skip(self, split: str, row: Any, reason: str) -> None:
         """Record a table row (with ``source, line, image``) as skipped."""
-        meta = self.info.metadata
-        meta["skipped"].append(skip_record(split, row.source, row.line, row.image, reason))
-        meta["skipped_count"] = len(meta["skipped"])
+        self.info.metadata["skipped"].append(
+            skip_record(split, row.source, row.line, row.image, reason))  # counted at the end
 
     def _drop_missing_images(self, table: Any, available: set[str],
                              split: str | Callable[[Any], str]) -> Any:  # fmt: skip
